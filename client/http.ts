@@ -1,0 +1,106 @@
+/**
+ * `run()`: one request to an HTTP endpoint over fetch, JSON or msgpack. Browser-safe.
+ *
+ * @module
+ */
+import { Codec } from "../codec.ts";
+import { endpointUrl } from "./socket.ts";
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /** Path of the endpoint. Default `"/"`. */
+  path?: string;
+  /** The input, sent as the body. */
+  input?: unknown;
+  /** Body and response encoding. Default `"json"`. */
+  format?: "json" | "msgpack";
+  /** A token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An HTTP endpoint answered with an error status.
+ *
+ * @example
+ * ```ts
+ * import { HttpError, run } from "@rally/rally/client";
+ *
+ * try {
+ *   await run("http://127.0.0.1:8000", { path: "/", input: { prompt: 42 } });
+ * } catch (error) {
+ *   if (error instanceof HttpError) console.log(error.status, error.detail); // 422 [...]
+ * }
+ * ```
+ */
+export class HttpError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The body's `detail` (a message, or a list of validation errors), or its text. */
+  readonly detail: unknown;
+
+  /**
+   * @param status The HTTP status.
+   * @param detail The error's detail.
+   */
+  constructor(status: number, detail: unknown) {
+    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+    this.name = "HttpError";
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+const codec = new Codec();
+
+/**
+ * Call an HTTP endpoint once.
+ *
+ * @param url The server's base URL.
+ * @param options Path, input, format, token.
+ * @returns The endpoint's output.
+ * @throws {HttpError} when the server answers with an error status.
+ * @example
+ * ```ts
+ * import { run } from "@rally/rally/client";
+ *
+ * const out = await run("http://127.0.0.1:8000", { path: "/", input: { prompt: "hi" } });
+ * console.log(out); // { output: "hi" }
+ * ```
+ */
+export async function run<O = Record<string, unknown>>(
+  url: string | URL,
+  options: RunOptions = {},
+): Promise<O> {
+  const msgpack = options.format === "msgpack";
+  const type = msgpack ? "application/msgpack" : "application/json";
+  const headers: Record<string, string> = {
+    "content-type": type,
+    accept: type,
+    ...options.headers,
+  };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(endpointUrl(url, options.path ?? "/", false), {
+    method: "POST",
+    headers,
+    body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),
+    signal: options.signal,
+  });
+  const body = await readBody(response);
+  if (!response.ok) {
+    const detail = (body as { detail?: unknown } | null)?.detail ?? body;
+    throw new HttpError(response.status, detail);
+  }
+  return body as O;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.includes("msgpack")) return codec.decode(await response.arrayBuffer());
+  const text = await response.text();
+  if (!type.includes("json")) return text;
+  return text ? JSON.parse(text) : undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * Opening a client WebSocket: URL building (`http(s)` → `ws(s)`, token and query options),
+ * `binaryType = "arraybuffer"`, and waiting for the socket to open. Browser-safe.
+ *
+ * @module
+ */
+import { RealtimeError } from "../protocol.ts";
+
+/** Options every client socket takes. */
+export interface SocketOptions {
+  /** Path of the endpoint on the server. */
+  path?: string;
+  /** A token, sent as the `fal_jwt_token` query parameter (browsers cannot set headers). */
+  token?: string;
+  /** Extra headers for the upgrade request (Deno only; browsers cannot set them). */
+  headers?: Record<string, string>;
+  /** Aborts connecting. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Build an endpoint URL from a base URL, a path and query parameters.
+ *
+ * @param base `http(s)://` or `ws(s)://` base URL.
+ * @param path The endpoint's path, joined to the base's.
+ * @param socket Whether the URL is for a WebSocket (`ws(s)://`) or for fetch (`http(s)://`).
+ * @param query Query parameters; `undefined` values are left out.
+ * @returns The URL.
+ */
+export function endpointUrl(
+  base: string | URL,
+  path: string | undefined,
+  socket: boolean,
+  query: Record<string, string | number | undefined> = {},
+): URL {
+  const url = new URL(base);
+  const secure = url.protocol === "https:" || url.protocol === "wss:";
+  if (!/^(https?|wss?):$/.test(url.protocol)) {
+    throw new TypeError(`Expected an http(s):// or ws(s):// URL, got ${url.protocol}//`);
+  }
+  url.protocol = socket ? (secure ? "wss:" : "ws:") : (secure ? "https:" : "http:");
+  if (path) {
+    url.pathname = url.pathname.replace(/\/$/, "") + (path.startsWith("/") ? path : `/${path}`);
+  }
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+/**
+ * Open a WebSocket and wait until it is open.
+ *
+ * @param url The `ws(s)://` URL.
+ * @param options Headers and abort signal.
+ * @returns The open socket, with `binaryType = "arraybuffer"`.
+ * @throws {RealtimeError} `CONNECTION_CLOSED` when it closes before opening.
+ */
+export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSocket> {
+  const socket = options.headers
+    // Deno's WebSocket takes headers in a second argument; browsers never get here.
+    ? new (WebSocket as unknown as new (
+      url: URL,
+      init: { headers: Record<string, string> },
+    ) => WebSocket)(
+      url,
+      { headers: options.headers },
+    )
+    : new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  return new Promise((resolve, reject) => {
+    const settle = (error?: RealtimeError) => {
+      socket.removeEventListener("open", onOpen);
+      socket.removeEventListener("close", onClose);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (error) reject(error);
+      else resolve(socket);
+    };
+    const onOpen = () => settle();
+    const onClose = (event: CloseEvent) =>
+      settle(
+        new RealtimeError(
+          "CONNECTION_CLOSED",
+          `could not connect to ${redact(url)} (close code ${event.code})`,
+        ),
+      );
+    const onAbort = () => {
+      socket.close();
+      settle(
+        new RealtimeError("CONNECTION_CLOSED", "connecting was aborted", {
+          cause: options.signal?.reason,
+        }),
+      );
+    };
+    socket.addEventListener("open", onOpen);
+    socket.addEventListener("close", onClose);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort);
+  });
+}
+
+/**
+ * Wait until a socket has closed.
+ *
+ * @param socket The socket.
+ * @returns When it is closed.
+ */
+export function whenClosed(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) =>
+    socket.addEventListener("close", () => resolve(), { once: true })
+  );
+}
+
+function redact(url: URL): string {
+  const copy = new URL(url);
+  for (const key of ["fal_jwt_token", "token"]) {
+    if (copy.searchParams.has(key)) copy.searchParams.set(key, "***");
+  }
+  return copy.href;
+}

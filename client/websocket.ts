@@ -1,0 +1,81 @@
+/**
+ * `wsConnect()`: a raw WebSocket with an async `recv()`. Browser-safe.
+ *
+ * @module
+ */
+import { Inbox } from "../inbox.ts";
+import { CloseCode } from "../protocol.ts";
+import { endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
+
+/** One message: text as `string`, binary as `Uint8Array`. */
+export type WsMessage = string | Uint8Array;
+
+/** A raw WebSocket connection. `await using` closes it at the end of the scope. */
+export interface WsConnection extends AsyncIterable<WsMessage>, AsyncDisposable {
+  /**
+   * Send text or bytes.
+   *
+   * @param data The message.
+   */
+  send(data: WsMessage): void;
+  /**
+   * The next message.
+   *
+   * @returns The message, or `undefined` once the socket has closed.
+   */
+  recv(): Promise<WsMessage | undefined>;
+  /**
+   * Close the socket.
+   *
+   * @param code Close code, default 1000.
+   * @param reason Close reason.
+   * @returns When the socket has closed.
+   */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+/**
+ * Connect to a raw WebSocket endpoint.
+ *
+ * @param url The server's base URL, `http(s)://` or `ws(s)://`.
+ * @param options Path (default `"/"`), token, headers.
+ * @returns The open connection.
+ * @throws {RealtimeError} `CONNECTION_CLOSED` when it cannot connect.
+ * @example
+ * ```ts
+ * import { wsConnect } from "@rally/rally/client";
+ *
+ * await using ws = await wsConnect("http://127.0.0.1:8000", { path: "/echo" });
+ * ws.send("Hello, world!");
+ * for await (const message of ws) console.log(message); // msg-0, msg-1, msg-2
+ * ```
+ */
+export async function wsConnect(
+  url: string | URL,
+  options: SocketOptions = {},
+): Promise<WsConnection> {
+  const target = endpointUrl(url, options.path, true, { fal_jwt_token: options.token });
+  const socket = await openSocket(target, options);
+  const inbox = new Inbox<WsMessage>();
+  socket.addEventListener("message", (event) => {
+    inbox.push(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+  });
+  socket.addEventListener("close", () => inbox.end());
+  const close = (code: number = CloseCode.NORMAL, reason?: string): Promise<void> => {
+    if (socket.readyState < WebSocket.CLOSING) socket.close(code, reason);
+    return whenClosed(socket);
+  };
+  return {
+    send(data) {
+      socket.send(data);
+    },
+    recv: () => inbox.next(),
+    close,
+    [Symbol.asyncDispose]: () => close(),
+    async *[Symbol.asyncIterator]() {
+      for (let message = await inbox.next(); message !== undefined; message = await inbox.next()) {
+        yield message;
+      }
+    },
+  };
+}

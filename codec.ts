@@ -1,0 +1,236 @@
+/**
+ * The one codec of rally, shared by server and client: MessagePack for binary frames and
+ * bodies (with `Uint8Array` ⇄ `bin`, decoded as a view with no copy), JSON for text frames
+ * and control messages, and decode limits that refuse hostile input before it grows the heap.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@rally/rally/codec";
+ *
+ * const codec = new Codec();
+ * const bytes = codec.encode({ prompt: "hi", image: new Uint8Array([1, 2, 3]) });
+ * const value = codec.decode(bytes) as { prompt: string; image: Uint8Array };
+ * console.log(value.prompt, value.image.length); // "hi" 3
+ * ```
+ *
+ * @module
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+
+/** Limits applied when decoding one MessagePack message. */
+export interface DecodeLimits {
+  /** Longest string, in bytes. Default 16 MiB. */
+  maxStrLength?: number;
+  /** Longest `bin` value, in bytes. Default 64 MiB. */
+  maxBinLength?: number;
+  /** Most elements in one array. Default 500,000. */
+  maxArrayLength?: number;
+  /** Most entries in one map. Default 100,000. */
+  maxMapLength?: number;
+  /**
+   * Budget on the total number of values (every scalar, array, map, key and element) in one
+   * message, so that a small frame cannot expand into a huge object graph. Default 500,000
+   * (500,000 empty maps take about 32 MB of heap).
+   */
+  maxElements?: number;
+}
+
+/** The limits a {@link Codec} uses when none are given. */
+export const DEFAULT_DECODE_LIMITS: Readonly<Required<DecodeLimits>> = Object.freeze({
+  maxStrLength: 16 * 1024 * 1024,
+  maxBinLength: 64 * 1024 * 1024,
+  maxArrayLength: 500_000,
+  maxMapLength: 100_000,
+  maxElements: 500_000,
+});
+
+/**
+ * A message that could not be decoded: malformed, truncated, or over a decode limit.
+ *
+ * @example
+ * ```ts
+ * import { Codec, DecodeError } from "@rally/rally/codec";
+ *
+ * try {
+ *   new Codec().decode(new Uint8Array([0x92, 0x01])); // an array of 2 with 1 element
+ * } catch (error) {
+ *   console.log(error instanceof DecodeError); // true
+ * }
+ * ```
+ */
+export class DecodeError extends Error {
+  /**
+   * @param detail What was wrong with the message.
+   * @param options The underlying cause, if any.
+   */
+  constructor(detail: string, options?: ErrorOptions) {
+    super(`Cannot decode message: ${detail}`, options);
+    this.name = "DecodeError";
+  }
+}
+
+/**
+ * MessagePack encoder and decoder with reused buffers and decode limits.
+ *
+ * One instance is not reentrant across `encodeShared` calls: the bytes it returns are only
+ * valid until its next encode. Both sides of rally keep one instance per process.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@rally/rally/codec";
+ *
+ * const codec = new Codec({ maxElements: 10 });
+ * codec.decode(codec.encode([1, 2, 3])); // [1, 2, 3]
+ * ```
+ */
+export class Codec {
+  #encoder: Encoder = new Encoder({ ignoreUndefined: true });
+  #decoder: Decoder;
+  #maxElements: number;
+
+  /** @param limits Decode limits; each one left out takes its {@link DEFAULT_DECODE_LIMITS} value. */
+  constructor(limits: DecodeLimits = {}) {
+    const all = { ...DEFAULT_DECODE_LIMITS, ...limits };
+    this.#maxElements = all.maxElements;
+    this.#decoder = new Decoder({
+      maxStrLength: all.maxStrLength,
+      maxBinLength: all.maxBinLength,
+      maxArrayLength: all.maxArrayLength,
+      maxMapLength: all.maxMapLength,
+      maxExtLength: 0,
+    });
+  }
+
+  /**
+   * Encode a value into a fresh `Uint8Array` the caller owns.
+   *
+   * @param value Any value MessagePack can hold; `Uint8Array` becomes `bin`.
+   * @returns The encoded bytes.
+   * @example
+   * ```ts
+   * import { Codec } from "@rally/rally/codec";
+   * new Codec().encode({ a: 1 }); // Uint8Array [0x81, 0xa1, 0x61, 0x01]
+   * ```
+   */
+  encode(value: unknown): Uint8Array<ArrayBuffer> {
+    return this.#encoder.encode(value) as Uint8Array<ArrayBuffer>;
+  }
+
+  /**
+   * Encode a value into the codec's own buffer, without a copy. The bytes are valid only until
+   * the next encode on this codec: send or copy them at once.
+   *
+   * @param value Any value MessagePack can hold.
+   * @returns A view of the codec's buffer.
+   * @example
+   * ```ts
+   * import { Codec } from "@rally/rally/codec";
+   * const codec = new Codec();
+   * const view = codec.encodeShared({ ok: true }); // hand to socket.send() right away
+   * console.log(view.length);
+   * ```
+   */
+  encodeShared(value: unknown): Uint8Array {
+    return this.#encoder.encodeSharedRef(value);
+  }
+
+  /**
+   * Decode one MessagePack message. `bin` values come back as views into `bytes` (no copy).
+   *
+   * @param bytes Exactly one message.
+   * @returns The decoded value.
+   * @throws {DecodeError} when the bytes are malformed, truncated, trailed by extra bytes, or
+   * over a limit.
+   * @example
+   * ```ts
+   * import { Codec } from "@rally/rally/codec";
+   * new Codec().decode(new Uint8Array([0x93, 1, 2, 3])); // [1, 2, 3]
+   * ```
+   */
+  decode(bytes: ArrayBuffer | Uint8Array): unknown {
+    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    // Every value takes at least one byte, so a message no longer than the budget cannot
+    // exceed it: only longer ones are counted before decoding.
+    if (view.length > this.#maxElements) checkElementBudget(view, this.#maxElements);
+    try {
+      return this.#decoder.decode(view);
+    } catch (error) {
+      throw new DecodeError(describe(error as Error), { cause: error });
+    }
+  }
+}
+
+/**
+ * Parse one JSON text (a text frame or a control message).
+ *
+ * @param text The JSON text.
+ * @returns The parsed value.
+ * @throws {DecodeError} when the text is not JSON.
+ * @example
+ * ```ts
+ * import { decodeText } from "@rally/rally/codec";
+ * decodeText('{"prompt":"hi"}'); // { prompt: "hi" }
+ * ```
+ */
+export function decodeText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(`invalid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** Bytes after the head byte of the fixed-size types 0xc0..0xdf (-1: sized by a length). */
+// deno-fmt-ignore
+const FIXED_SIZE = [
+  0, 0, 0, 0, -1, -1, -1, -1, -1, -1, 4, 8, 1, 2, 4, 8,
+  1, 2, 4, 8, 2, 3, 5, 9, 17, -1, -1, -1, -1, -1, -1, -1,
+];
+
+/** Width of the length field and what follows it, for the length-sized types. */
+// deno-fmt-ignore
+const SIZED: Record<number, readonly [width: 1 | 2 | 4, kind: "bytes" | "ext" | "array" | "map"]> = {
+  0xc4: [1, "bytes"], 0xc5: [2, "bytes"], 0xc6: [4, "bytes"],
+  0xc7: [1, "ext"], 0xc8: [2, "ext"], 0xc9: [4, "ext"],
+  0xd9: [1, "bytes"], 0xda: [2, "bytes"], 0xdb: [4, "bytes"],
+  0xdc: [2, "array"], 0xdd: [4, "array"], 0xde: [2, "map"], 0xdf: [4, "map"],
+};
+
+/**
+ * Walk a MessagePack message without building it, counting its values, and throw when the
+ * count passes the budget. Containers only add to the number of values still to read, so no
+ * stack is needed. Truncated input ends the walk: the decoder reports it.
+ */
+function checkElementBudget(bytes: Uint8Array, budget: number): void {
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  let toRead = 1;
+  for (let seen = 1; toRead > 0 && pos < bytes.length; seen++) {
+    if (seen > budget) throw new DecodeError(`more than ${budget} values in one message`);
+    toRead--;
+    const head = bytes[pos++];
+    if (head <= 0x7f || head >= 0xe0) continue; // fixint
+    if (head <= 0x8f) toRead += (head & 0x0f) * 2; // fixmap
+    else if (head <= 0x9f) toRead += head & 0x0f; // fixarray
+    else if (head <= 0xbf) pos += head & 0x1f; // fixstr
+    else if (FIXED_SIZE[head - 0xc0] >= 0) pos += FIXED_SIZE[head - 0xc0];
+    else {
+      const [width, kind] = SIZED[head];
+      if (pos + width > bytes.length) return;
+      const n = width === 1
+        ? data.getUint8(pos)
+        : width === 2
+        ? data.getUint16(pos)
+        : data.getUint32(pos);
+      pos += width;
+      if (kind === "bytes") pos += n;
+      else if (kind === "ext") pos += n + 1;
+      else toRead += kind === "map" ? n * 2 : n;
+    }
+  }
+}
+
+function describe(error: Error): string {
+  if (/insufficient data|outside the bounds/i.test(error.message)) return "unexpected end of input";
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1);
+}

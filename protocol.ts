@@ -1,0 +1,180 @@
+/**
+ * Wire constants shared by rally's server and client: error codes, control frames, close
+ * codes and the {@link RealtimeError} both sides raise. `docs/protocol.md` is the contract.
+ *
+ * @example
+ * ```ts
+ * import { errorFrame, parseControlFrame } from "@rally/rally";
+ *
+ * const text = errorFrame("INVALID_INPUT", "prompt: expected string");
+ * parseControlFrame(text); // { type: "x-fal-error", error: "INVALID_INPUT", reason: "..." }
+ * ```
+ *
+ * @module
+ */
+
+/** rally's version, reported by `GET /health`. */
+export const VERSION = "0.1.0";
+
+/** Error codes carried by `x-fal-error` frames (fal's, plus rally's extensions). */
+export type ErrorCode =
+  | "TIMEOUT"
+  | "INVALID_INPUT"
+  | "INTERNAL_ERROR"
+  | "MESSAGE_TOO_LARGE"
+  | "RATE_LIMITED"
+  | "SHUTTING_DOWN";
+
+/** WebSocket close codes rally uses. */
+export const CloseCode: Readonly<{
+  /** Normal end (after `TIMEOUT`). */
+  NORMAL: 1000;
+  /** The server is going away. */
+  GOING_AWAY: 1001;
+  /** Policy violation (origin, rate limit). */
+  POLICY: 1008;
+  /** Unexpected server failure. */
+  INTERNAL: 1011;
+}> = Object.freeze({ NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, INTERNAL: 1011 });
+
+/** The reason of the `TIMEOUT` frame, fal's words. */
+export const TIMEOUT_REASON = "no inputs, reconnect when needed!";
+
+/** An error frame: `{"type":"x-fal-error","error":CODE,"reason":TEXT,...}`. */
+export interface ErrorFrame {
+  /** Always `"x-fal-error"`. */
+  type: "x-fal-error";
+  /** What went wrong. */
+  error: ErrorCode;
+  /** A human-readable reason. */
+  reason: string;
+  /** Validation details, for `INVALID_INPUT`. */
+  issues?: readonly Issue[];
+  /** Whether sending again later may succeed. */
+  retryable?: boolean;
+  /** Pending inputs the server will not handle, for `SHUTTING_DOWN`. */
+  unprocessed?: number;
+}
+
+/** One validation complaint: where (`path`) and what (`message`). */
+export interface Issue {
+  /** The complaint. */
+  message: string;
+  /** Keys from the input's root to the offending value. */
+  path?: readonly (string | number)[];
+}
+
+/** A meta frame: `{"type":"x-fal-message","action":...}`; fal clients ignore these. */
+export interface MetaFrame {
+  /** Always `"x-fal-message"`. */
+  type: "x-fal-message";
+  /** What the frame says (`"end"`, `"hello"`, `"dropped"`, `"timings"`, `"ping"`). */
+  action: string;
+  [key: string]: unknown;
+}
+
+/** The text frame a client sends to end its input (client-streaming and bidi sessions). */
+export const END_OF_INPUT: string = '{"type":"x-fal-message","action":"end"}';
+
+/**
+ * Build the JSON text of an error frame.
+ *
+ * @param error The error code.
+ * @param reason Why.
+ * @param extra Optional `issues`, `retryable`, `unprocessed`.
+ * @returns Compact JSON for a text frame.
+ * @example
+ * ```ts
+ * import { errorFrame } from "@rally/rally";
+ * errorFrame("SHUTTING_DOWN", "server is stopping", { retryable: true, unprocessed: 2 });
+ * ```
+ */
+export function errorFrame(
+  error: ErrorCode,
+  reason: string,
+  extra?: Pick<ErrorFrame, "issues" | "retryable" | "unprocessed">,
+): string {
+  return JSON.stringify({ type: "x-fal-error", error, reason, ...extra });
+}
+
+/**
+ * Read a text frame as a control frame.
+ *
+ * @param text A text frame's data.
+ * @returns The error or meta frame, or `undefined` when the text is not a control frame.
+ * @example
+ * ```ts
+ * import { parseControlFrame } from "@rally/rally";
+ * parseControlFrame('{"type":"x-fal-message","action":"end"}'); // { type: ..., action: "end" }
+ * parseControlFrame('{"prompt":"hi"}'); // undefined
+ * ```
+ */
+export function parseControlFrame(text: string): ErrorFrame | MetaFrame | undefined {
+  if (!text.includes('"x-fal-')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const type = (value as { type?: unknown } | null)?.type;
+  return type === "x-fal-error" || type === "x-fal-message"
+    ? value as ErrorFrame | MetaFrame
+    : undefined;
+}
+
+/** Options of a {@link RealtimeError} beyond its code and reason. */
+export interface RealtimeErrorOptions extends ErrorOptions {
+  /** Validation details. */
+  issues?: readonly Issue[];
+  /** Whether trying again later may succeed. */
+  retryable?: boolean;
+  /** Inputs the server did not handle. */
+  unprocessed?: number;
+}
+
+/**
+ * An error of a realtime session: an error frame from the server, or a connection that
+ * closed (`code` `"CONNECTION_CLOSED"`). Inside streaming-input handlers, invalid inputs are
+ * thrown as this error too.
+ *
+ * @example
+ * ```ts
+ * import { RealtimeError } from "@rally/rally";
+ *
+ * const error = new RealtimeError("INVALID_INPUT", "prompt: expected string");
+ * console.log(error.code, error.reason, error.message);
+ * // INVALID_INPUT prompt: expected string INVALID_INPUT: prompt: expected string
+ * ```
+ */
+export class RealtimeError extends Error {
+  /** The error code (an {@link ErrorCode}, or `"CONNECTION_CLOSED"`). */
+  readonly code: ErrorCode | "CONNECTION_CLOSED";
+  /** The reason the server gave. */
+  readonly reason: string;
+  /** Validation details, when the server sent them. */
+  readonly issues?: readonly Issue[];
+  /** Whether trying again later may succeed. */
+  readonly retryable?: boolean;
+  /** Inputs the server did not handle (on `SHUTTING_DOWN`). */
+  readonly unprocessed?: number;
+
+  /**
+   * @param code The error code.
+   * @param reason Why.
+   * @param options Details and cause.
+   */
+  constructor(
+    code: ErrorCode | "CONNECTION_CLOSED",
+    reason: string,
+    options: RealtimeErrorOptions = {},
+  ) {
+    super(`${code}: ${reason}`, options);
+    this.name = "RealtimeError";
+    this.code = code;
+    this.reason = reason;
+    if (options.issues) this.issues = options.issues;
+    if (options.retryable !== undefined) this.retryable = options.retryable;
+    if (options.unprocessed !== undefined) this.unprocessed = options.unprocessed;
+  }
+}

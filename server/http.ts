@@ -1,0 +1,156 @@
+/**
+ * HTTP endpoints: the body decoded by content type (JSON or msgpack) and read with a cap,
+ * validation, the handler, and the output encoded by `Accept`; errors in FastAPI's shapes.
+ *
+ * @module
+ */
+import { DecodeError } from "../codec.ts";
+import { type Context, createContext, type Host } from "./context.ts";
+import { check, type In, type Out, type Schema } from "./schema.ts";
+
+/** Options of an HTTP endpoint. */
+export interface EndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
+  /** Schema of the request body; without one, any body passes. */
+  input?: I;
+  /** Schema of the handler's result; without one, any result is sent. */
+  output?: O;
+  /** Largest body accepted, in bytes (413 past it). Default: the App's. */
+  maxMessageBytes?: number;
+}
+
+/** An HTTP endpoint's handler: the validated input in, the output out. */
+export type EndpointHandler<I extends Schema | undefined, O extends Schema | undefined> = (
+  input: In<I>,
+  ctx: Context,
+) => Out<O> | Promise<Out<O>>;
+
+/** An HTTP endpoint as the App keeps it. */
+export interface EndpointRoute {
+  /** Input and output schemas. */
+  input?: Schema;
+  /** Output schema. */
+  output?: Schema;
+  /** Body cap in bytes. */
+  maxMessageBytes: number;
+  /** The handler. */
+  handler: (input: unknown, ctx: Context) => unknown;
+}
+
+const MSGPACK_TYPES = new Set(["application/msgpack", "application/x-msgpack"]);
+
+/**
+ * Answer one POST to an HTTP endpoint.
+ *
+ * @param route The endpoint.
+ * @param request The request.
+ * @param host The App serving it.
+ * @returns The response: the output, or a FastAPI-shaped error.
+ */
+export async function handleEndpoint(
+  route: EndpointRoute,
+  request: Request,
+  host: Host,
+): Promise<Response> {
+  const body = await readInput(request, route.maxMessageBytes, host);
+  if (body instanceof Response) return body;
+  let checked = check(route.input, body.value);
+  if (checked instanceof Promise) checked = await checked;
+  if (checked.issues) {
+    return fail(
+      422,
+      checked.issues.map((issue) => ({
+        loc: ["body", ...(issue.path ?? [])],
+        msg: issue.message,
+        type: "value_error",
+      })),
+    );
+  }
+  const ctx = createContext(request, () => AbortSignal.any([request.signal, host.closing]));
+  try {
+    let output = route.handler(checked.value, ctx);
+    if (output instanceof Promise) output = await output;
+    let result = check(route.output, output);
+    if (result instanceof Promise) result = await result;
+    if (result.issues) {
+      throw new TypeError(`Output failed its schema: ${JSON.stringify(result.issues)}`);
+    }
+    return respond(result.value, request, host);
+  } catch (error) {
+    host.reportError(error, ctx);
+    return fail(500, "Internal Server Error");
+  }
+}
+
+/**
+ * A FastAPI-shaped error response: `{"detail": ...}`.
+ *
+ * @param status The HTTP status.
+ * @param detail A message, or a list of validation errors.
+ * @param headers Extra headers.
+ * @returns The response.
+ */
+export function fail(status: number, detail: unknown, headers?: HeadersInit): Response {
+  return Response.json({ detail }, { status, headers });
+}
+
+async function readInput(
+  request: Request,
+  maxBytes: number,
+  host: Host,
+): Promise<{ value: unknown } | Response> {
+  const type = request.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
+  const msgpack = type !== undefined && MSGPACK_TYPES.has(type);
+  if (!msgpack && type !== undefined && type !== "application/json" && type !== "") {
+    return fail(
+      415,
+      `Unsupported content type ${type}: send application/json or application/msgpack`,
+    );
+  }
+  const bytes = await readCapped(request, maxBytes);
+  if (!bytes) return fail(413, `Request body is larger than ${maxBytes} bytes`);
+  try {
+    if (msgpack) return { value: host.codec.decode(bytes) };
+    return { value: bytes.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch (error) {
+    const msg = error instanceof DecodeError
+      ? error.message
+      : `Invalid JSON: ${(error as Error).message}`;
+    return fail(422, [{ loc: ["body"], msg, type: msgpack ? "msgpack_invalid" : "json_invalid" }]);
+  }
+}
+
+/** Read a body, or return `undefined` as soon as it passes `maxBytes` (never buffering it whole). */
+async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // The server enforces the declared length, so a body within it can be read in one go.
+    if (Number(declared) > maxBytes) return undefined;
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return whole;
+}
+
+function respond(value: unknown, request: Request, host: Host): Response {
+  const accept = request.headers.get("accept");
+  if (accept && /application\/(x-)?msgpack/.test(accept)) {
+    return new Response(host.codec.encode(value), {
+      headers: { "content-type": "application/msgpack" },
+    });
+  }
+  return Response.json(value);
+}

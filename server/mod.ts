@@ -1,0 +1,38 @@
+/**
+ * rally's server: an {@link App} of HTTP, realtime and raw WebSocket endpoints, and
+ * {@link serve} to host it on `Deno.serve`.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { z } from "zod";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const Output = z.object({ output: z.string() });
+ * const app = new App({ name: "echo" })
+ *   .endpoint("/", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
+ *   .realtime("/realtime", { input: Input, output: Output }, (input) => ({ output: input.prompt }));
+ *
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false });
+ * console.log(server.addr.port);
+ * ```
+ *
+ * @module
+ */
+export { App, type AppOptions, DEFAULT_MAX_MESSAGE_BYTES } from "./app.ts";
+export type { Context } from "./context.ts";
+export type { EndpointHandler, EndpointOptions } from "./http.ts";
+export {
+  DEFAULT_MAX_PENDING_BYTES,
+  type RealtimeHandler,
+  type RealtimeInput,
+  type RealtimeOptions,
+} from "./realtime.ts";
+export type { In, Out, Schema } from "./schema.ts";
+export { serve, type ServeOptions, type Server } from "./serve.ts";
+export {
+  type WebSocketHandler,
+  type WebSocketMessage,
+  type WebSocketOptions,
+  WebSocketSession,
+} from "./websocket.ts";

@@ -1,0 +1,259 @@
+/**
+ * Raw WebSocket endpoints: rally upgrades, then the handler owns the session and rally sends
+ * nothing itself. The handler returning closes the socket with 1000; throwing, with 1011.
+ *
+ * @module
+ */
+import { Inbox } from "../inbox.ts";
+import { CloseCode, RealtimeError } from "../protocol.ts";
+import { type Context, createContext, type Host, type Session } from "./context.ts";
+
+/** One message of a raw WebSocket: text as `string`, binary as `Uint8Array`. */
+export type WebSocketMessage = string | Uint8Array;
+
+/** Options of a raw WebSocket endpoint. */
+export interface WebSocketOptions {
+  /** Largest frame accepted, in bytes; a larger one closes the socket with 1009. Default: the App's. */
+  maxMessageBytes?: number;
+  /** Most unread bytes held for the handler; past it the socket closes with 1008. Default 64 MiB. */
+  maxPendingBytes?: number;
+}
+
+/** A raw WebSocket endpoint's handler. */
+export type WebSocketHandler = (socket: WebSocketSession, ctx: Context) => void | Promise<void>;
+
+/** A raw WebSocket endpoint as the App keeps it. */
+export interface WebSocketRoute {
+  /** Frame cap in bytes. */
+  maxMessageBytes: number;
+  /** Unread-bytes cap. */
+  maxPendingBytes: number;
+  /** The handler. */
+  handler: WebSocketHandler;
+}
+
+/**
+ * The session a raw WebSocket handler owns: receive messages (one at a time or by async
+ * iteration), send, close. `signal` aborts when the peer disconnects or the server stops.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ *
+ * new App().websocket("/echo", async (socket) => {
+ *   const text = await socket.receiveText();
+ *   for (let i = 0; i < 3; i++) socket.send(`msg-${i}`);
+ *   socket.close();
+ * });
+ * ```
+ */
+export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
+  /** Aborts when the peer disconnects or the server shuts down. */
+  readonly signal: AbortSignal;
+  #socket: WebSocket;
+  #inbox = new Inbox<WebSocketMessage>();
+  #unreadBytes = 0;
+  #limits: WebSocketRoute;
+
+  /**
+   * @param socket An upgraded socket.
+   * @param limits Frame and unread-bytes caps.
+   * @param signal Aborts when the session ends.
+   */
+  constructor(socket: WebSocket, limits: WebSocketRoute, signal: AbortSignal) {
+    this.#socket = socket;
+    this.#limits = limits;
+    this.signal = signal;
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("message", (event) => this.#receive(event.data));
+    socket.addEventListener("close", () => {
+      this.#inbox.end(new RealtimeError("CONNECTION_CLOSED", "the connection closed"));
+    });
+  }
+
+  /**
+   * The next message.
+   *
+   * @returns Text as a string, binary as a `Uint8Array`, or `undefined` once the socket closed.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * async function handler(socket: WebSocketSession) {
+   *   const message = await socket.receive();
+   *   if (message === undefined) return; // closed
+   * }
+   * ```
+   */
+  async receive(): Promise<WebSocketMessage | undefined> {
+    try {
+      return await this.#next();
+    } catch (error) {
+      if (error instanceof RealtimeError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The next message, which must be text.
+   *
+   * @returns The text.
+   * @throws {TypeError} when the message is binary.
+   * @throws {RealtimeError} `CONNECTION_CLOSED` when the socket closed.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * async function handler(socket: WebSocketSession) {
+   *   socket.send(`you said ${await socket.receiveText()}`);
+   * }
+   * ```
+   */
+  async receiveText(): Promise<string> {
+    const message = await this.#next();
+    if (typeof message !== "string") throw new TypeError("Expected a text message, got binary");
+    return message;
+  }
+
+  /**
+   * The next message, which must be binary.
+   *
+   * @returns The bytes.
+   * @throws {TypeError} when the message is text.
+   * @throws {RealtimeError} `CONNECTION_CLOSED` when the socket closed.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * async function handler(socket: WebSocketSession) {
+   *   const bytes = await socket.receiveBytes();
+   *   socket.send(bytes.reverse());
+   * }
+   * ```
+   */
+  async receiveBytes(): Promise<Uint8Array> {
+    const message = await this.#next();
+    if (typeof message === "string") throw new TypeError("Expected a binary message, got text");
+    return message;
+  }
+
+  /**
+   * Send a message; nothing happens once the socket is closed.
+   *
+   * @param data Text, or bytes for a binary frame.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * function greet(socket: WebSocketSession) {
+   *   socket.send("hello");
+   *   socket.send(new Uint8Array([1, 2, 3]));
+   * }
+   * ```
+   */
+  send(data: WebSocketMessage): void {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(data);
+  }
+
+  /**
+   * Close the socket.
+   *
+   * @param code Close code, default 1000.
+   * @param reason Close reason.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * function bye(socket: WebSocketSession) {
+   *   socket.close(1000, "done");
+   * }
+   * ```
+   */
+  close(code: number = CloseCode.NORMAL, reason?: string): void {
+    if (this.#socket.readyState <= WebSocket.OPEN) this.#socket.close(code, reason);
+  }
+
+  /**
+   * Iterate over messages until the socket closes.
+   *
+   * @returns An async iterator of messages.
+   * @example
+   * ```ts
+   * import type { WebSocketSession } from "@rally/rally/server";
+   * async function echo(socket: WebSocketSession) {
+   *   for await (const message of socket) socket.send(message);
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
+    for (
+      let message = await this.receive();
+      message !== undefined;
+      message = await this.receive()
+    ) {
+      yield message;
+    }
+  }
+
+  async #next(): Promise<WebSocketMessage> {
+    const message = (await this.#inbox.next())!;
+    this.#unreadBytes -= size(message);
+    return message;
+  }
+
+  #receive(data: ArrayBuffer | string): void {
+    const message = typeof data === "string" ? data : new Uint8Array(data);
+    const bytes = size(message);
+    if (bytes > this.#limits.maxMessageBytes) {
+      this.close(
+        1009,
+        `message of ${bytes} bytes is over the limit of ${this.#limits.maxMessageBytes}`,
+      );
+    } else if (this.#unreadBytes + bytes > this.#limits.maxPendingBytes) {
+      this.close(CloseCode.POLICY, "too many unread messages");
+    } else {
+      this.#unreadBytes += bytes;
+      this.#inbox.push(message);
+    }
+  }
+}
+
+/**
+ * Upgrade a request and run a raw WebSocket handler on it once the socket opens.
+ *
+ * @param route The endpoint.
+ * @param request The upgrade request (checked to have `Upgrade: websocket`).
+ * @param host The App serving it.
+ * @returns The 101 response.
+ */
+export function acceptWebSocket(route: WebSocketRoute, request: Request, host: Host): Response {
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  const abort = new AbortController();
+  const session = new WebSocketSession(socket, route, abort.signal);
+  const ctx = createContext(request, abort.signal);
+  let done: Promise<void> | undefined;
+  const forget = host.track({
+    async shutdown(graceMs: number) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((resolve) => timer = setTimeout(resolve, graceMs))]);
+      clearTimeout(timer);
+      abort.abort();
+      session.close(CloseCode.GOING_AWAY, "server is shutting down");
+    },
+  });
+  socket.addEventListener("open", () => {
+    done = (async () => {
+      try {
+        await route.handler(session, ctx);
+        session.close();
+      } catch (error) {
+        host.reportError(error, ctx);
+        session.close(CloseCode.INTERNAL, "the handler failed");
+      }
+    })();
+  });
+  socket.addEventListener("close", () => {
+    abort.abort();
+    forget();
+  });
+  return response;
+}
+
+function size(message: WebSocketMessage): number {
+  return typeof message === "string" ? message.length : message.byteLength;
+}

@@ -60,6 +60,8 @@ export const DEFAULT_DECODE_LIMITS: Readonly<Required<DecodeLimits>> = Object.fr
  */
 export class DecodeError extends Error {
   /**
+   * Make the error.
+   *
    * @param detail What was wrong with the message.
    * @param options The underlying cause, if any.
    */
@@ -88,7 +90,11 @@ export class Codec {
   #decoder: Decoder;
   #maxElements: number;
 
-  /** @param limits Decode limits; each one left out takes its {@link DEFAULT_DECODE_LIMITS} value. */
+  /**
+   * Make a codec.
+   *
+   * @param limits Decode limits; each one left out takes its {@link DEFAULT_DECODE_LIMITS} value.
+   */
   constructor(limits: DecodeLimits = {}) {
     const all = { ...DEFAULT_DECODE_LIMITS, ...limits };
     this.#maxElements = all.maxElements;
@@ -97,7 +103,9 @@ export class Codec {
       maxBinLength: all.maxBinLength,
       maxArrayLength: all.maxArrayLength,
       maxMapLength: all.maxMapLength,
-      maxExtLength: 0,
+      // Timestamps (what the encoder makes of a `Date`) take at most 12 bytes; no other
+      // extension is used, so none may be longer.
+      maxExtLength: 12,
     });
   }
 

@@ -70,6 +70,7 @@ export interface MetaFrame {
   type: "x-fal-message";
   /** What the frame says (`"end"`, `"hello"`, `"dropped"`, `"timings"`, `"ping"`). */
   action: string;
+  /** Fields that go with the action (`limits`, `count`, `timing`). */
   [key: string]: unknown;
 }
 
@@ -160,6 +161,8 @@ export class RealtimeError extends Error {
   readonly unprocessed?: number;
 
   /**
+   * Make the error.
+   *
    * @param code The error code.
    * @param reason Why.
    * @param options Details and cause.

@@ -43,6 +43,8 @@ export class HttpError extends Error {
   readonly detail: unknown;
 
   /**
+   * Make an error for a response.
+   *
    * @param status The HTTP status.
    * @param detail The error's detail.
    */

@@ -86,7 +86,11 @@ export class App {
   #draining = false;
   #host: Host;
 
-  /** @param options The app's options. */
+  /**
+   * Make an app; add routes with the builder methods.
+   *
+   * @param options The app's options.
+   */
   constructor(options: AppOptions = {}) {
     checkMessageBytes(options.maxMessageBytes);
     this.#options = options;

@@ -28,7 +28,7 @@ export {
   type RealtimeInput,
   type RealtimeOptions,
 } from "./realtime.ts";
-export type { In, Out, Schema } from "./schema.ts";
+export type { In, Out, Schema, SchemaIssue, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
 export {
   type WebSocketHandler,

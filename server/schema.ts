@@ -4,17 +4,47 @@
  *
  * @module
  */
-import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Issue } from "../protocol.ts";
 
-/** A Standard Schema object (zod 4, valibot, arktype, ...). */
-export type Schema = StandardSchemaV1;
+/**
+ * A Standard Schema object (zod 4, valibot, arktype, ...): rally's own statement of the
+ * `@standard-schema/spec` v1 interface, so that every library's schemas fit structurally.
+ */
+export interface Schema<Input = unknown, Output = Input> {
+  /** The Standard Schema properties. */
+  readonly "~standard": SchemaProps<Input, Output>;
+}
+
+/** The `~standard` properties of a {@link Schema}. */
+export interface SchemaProps<Input = unknown, Output = Input> {
+  /** Version of the spec: 1. */
+  readonly version: 1;
+  /** The library that made the schema. */
+  readonly vendor: string;
+  /** Validate a value, synchronously or not. */
+  readonly validate: (value: unknown) => SchemaResult<Output> | Promise<SchemaResult<Output>>;
+  /** The types the schema takes and gives (for inference only). */
+  readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+}
+
+/** What a {@link Schema}'s `validate` returns. */
+export type SchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<SchemaIssue> };
+
+/** One complaint of a {@link Schema}. */
+export interface SchemaIssue {
+  /** The complaint. */
+  readonly message: string;
+  /** Where, as keys or `{ key }` segments. */
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
 
 /** What a handler receives for a schema: its output type, or `unknown` without a schema. */
-export type In<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;
+export type In<S> = S extends Schema<unknown, infer O> ? O : unknown;
 
 /** What a handler returns for a schema: its input type, or `unknown` without a schema. */
-export type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : unknown;
+export type Out<S> = S extends Schema<infer I, unknown> ? I : unknown;
 
 /** The outcome of a validation: the (possibly transformed) value, or the issues. */
 export type Checked = { value: unknown; issues?: undefined } | { issues: Issue[] };
@@ -44,7 +74,7 @@ export function summarize(issues: readonly Issue[]): string {
   ).join("; ");
 }
 
-function toChecked(result: StandardSchemaV1.Result<unknown>): Checked {
+function toChecked(result: SchemaResult<unknown>): Checked {
   if (!result.issues) return { value: result.value };
   return {
     issues: result.issues.map((issue) => ({

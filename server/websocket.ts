@@ -6,7 +6,7 @@
  */
 import { Inbox } from "../inbox.ts";
 import { CloseCode, RealtimeError } from "../protocol.ts";
-import { type Context, createContext, type Host, type Session } from "./context.ts";
+import { type Context, createContext, type Host } from "./context.ts";
 
 /** One message of a raw WebSocket: text as `string`, binary as `Uint8Array`. */
 export type WebSocketMessage = string | Uint8Array;
@@ -56,6 +56,8 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
   #limits: WebSocketRoute;
 
   /**
+   * Wrap an upgraded socket (rally does this for `app.websocket` handlers).
+   *
    * @param socket An upgraded socket.
    * @param limits Frame and unread-bytes caps.
    * @param signal Aborts when the session ends.

@@ -1,0 +1,33 @@
+// Type-level tests: `deno test` type-checks this file, so a wrong inference fails the run.
+import assert from "node:assert/strict";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { z } from "zod";
+import { App, type In, type Out, type Schema } from "../server/mod.ts";
+
+const Input = z.object({ prompt: z.string() });
+const Output = z.object({ output: z.string(), n: z.number().default(0) });
+
+Deno.test("any Standard Schema v1 object is a rally Schema", () => {
+  const fromSpec: StandardSchemaV1<string, number> = z.string().transform((s) => s.length);
+  const schema: Schema<string, number> = fromSpec;
+  const inferredIn: In<typeof schema> = 3;
+  const inferredOut: Out<typeof schema> = "three";
+  assert.equal(typeof inferredIn + typeof inferredOut, "numberstring");
+});
+
+Deno.test("handlers take the schema's output type and return its input type", () => {
+  const app = new App()
+    .endpoint("/", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
+    .realtime("/one", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
+    .realtime("/batch", { input: Input, output: Output, maxBatchSize: 4 }, (inputs) => ({
+      output: inputs.map((input) => input.prompt).join(","),
+    }))
+    .realtime("/untyped", {}, (input) => ({ echo: input }));
+  // @ts-expect-error the output schema wants `output: string`
+  app.endpoint("/wrong-output", { output: Output }, () => ({ output: 1 }));
+  // @ts-expect-error without maxBatchSize the handler gets one input, not an array
+  app.realtime("/not-batched", { input: Input }, (input) => input.map((x) => x));
+  // @ts-expect-error with maxBatchSize over 1 the handler gets an array
+  app.realtime("/batched", { input: Input, maxBatchSize: 2 }, (inputs) => inputs.prompt);
+  assert.equal(app.name, "rally");
+});

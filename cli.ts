@@ -47,9 +47,11 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const port = Number(values.port ?? Deno.env.get("PORT") ?? 8000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`rally: not a port: ${values.port ?? Deno.env.get("PORT")}`);
+  const portText = values.port ?? Deno.env.get("PORT") ?? "8000";
+  const port = Number(portText);
+  // Digits only: Number() would read "" (an empty PORT) as 0, a random port.
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    console.error(`rally: not a port: "${portText}"`);
     return 2;
   }
   const module = await import(pathToFileURL(resolve(file)).href);

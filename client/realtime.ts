@@ -8,7 +8,7 @@
 import { Codec, decodeText } from "../codec.ts";
 import { Inbox } from "../inbox.ts";
 import { CloseCode, END_OF_INPUT, parseControlFrame, RealtimeError } from "../protocol.ts";
-import { endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
+import { closeCode, endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
 
 /** Options of {@link realtime}. */
 export interface RealtimeOptions extends SocketOptions {
@@ -86,7 +86,7 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
       this.#inbox.end(
         event.code === CloseCode.NORMAL ? undefined : new RealtimeError(
           "CONNECTION_CLOSED",
-          `the connection closed with code ${event.code}${
+          `the connection closed with code ${closeCode(event)}${
             event.reason ? ` (${event.reason})` : ""
           }`,
         ),

@@ -81,7 +81,7 @@ export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSo
       settle(
         new RealtimeError(
           "CONNECTION_CLOSED",
-          `could not connect to ${redact(url)} (close code ${event.code})`,
+          `could not connect to ${redact(url)} (close code ${closeCode(event)})`,
         ),
       );
     const onAbort = () => {
@@ -110,6 +110,17 @@ export function whenClosed(socket: WebSocket): Promise<void> {
   return new Promise((resolve) =>
     socket.addEventListener("close", () => resolve(), { once: true })
   );
+}
+
+/**
+ * The code a close event stands for: Deno reports a connection that ended without a close
+ * frame as code 0, where browsers say 1006 (abnormal closure).
+ *
+ * @param event The close event.
+ * @returns Its code, 1006 for an abnormal closure.
+ */
+export function closeCode(event: CloseEvent): number {
+  return event.code || 1006;
 }
 
 function redact(url: URL): string {

@@ -318,9 +318,10 @@ export class App {
         router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
       }
     }
+    router.all("/health", () => fail(405, "Method Not Allowed", { allow: "GET" }));
     router.notFound((c) => fail(404, `Path ${c.req.path} not found`));
     router.onError((error, c) => {
-      host.reportError(error, createContext(c.req.raw, c.req.raw.signal));
+      host.reportError(error, createContext(c.req.raw, () => c.req.raw.signal));
       return fail(500, "Internal Server Error");
     });
     return router;

@@ -147,10 +147,11 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
 
 function respond(value: unknown, request: Request, host: Host): Response {
   const accept = request.headers.get("accept");
-  if (accept && /application\/(x-)?msgpack/.test(accept)) {
+  if (accept && /application\/(x-)?msgpack/i.test(accept)) {
     return new Response(host.codec.encode(value), {
       headers: { "content-type": "application/msgpack" },
     });
   }
-  return Response.json(value);
+  // A handler that returns nothing answers `null`, as FastAPI does for `None`.
+  return Response.json(value ?? null);
 }

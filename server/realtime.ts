@@ -17,7 +17,7 @@ import {
   TIMEOUT_REASON,
 } from "../protocol.ts";
 import { type Context, createContext, type Host, type Session } from "./context.ts";
-import { check, type In, type Out, type Schema, summarize } from "./schema.ts";
+import { check, type Checked, type In, type Out, type Schema, summarize } from "./schema.ts";
 
 /** Options of a realtime endpoint. */
 export interface RealtimeOptions<
@@ -218,8 +218,16 @@ class RealtimeSession implements Session {
       this.#error("INVALID_INPUT", error.message);
       return INVALID;
     }
-    let checked = check(this.#route.input, value);
-    if (checked instanceof Promise) checked = await checked;
+    let checked: Checked;
+    try {
+      const result = check(this.#route.input, value);
+      checked = result instanceof Promise ? await result : result;
+    } catch (error) {
+      // A schema that throws (a failing transform) is a server bug, not a bad input.
+      this.#host.reportError(error, this.#ctx);
+      this.#error("INTERNAL_ERROR", "the input schema failed");
+      return INVALID;
+    }
     if (!checked.issues) return checked.value;
     this.#error("INVALID_INPUT", summarize(checked.issues), checked.issues);
     return INVALID;

@@ -234,8 +234,12 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([done, new Promise((resolve) => timer = setTimeout(resolve, graceMs))]);
       clearTimeout(timer);
+      const closed = socketClosed(socket, CLOSE_WAIT_MS);
       abort.abort();
       session.close(CloseCode.GOING_AWAY, "server is shutting down");
+      // Finish the closing handshake (the handler's own close too) before the HTTP server
+      // stops: Deno.HttpServer.shutdown() cuts sockets still closing with 1001.
+      await closed;
     },
   });
   socket.addEventListener("open", () => {
@@ -254,6 +258,22 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
     forget();
   });
   return response;
+}
+
+/** How long shutdown waits for a peer to answer the close frame, in milliseconds. */
+const CLOSE_WAIT_MS = 2_000;
+
+/** Resolves when `socket` has closed, or after `ms` (a peer that never answers the close). */
+function socketClosed(socket: WebSocket, ms: number): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.addEventListener("close", done, { once: true });
+  });
 }
 
 function size(message: WebSocketMessage): number {

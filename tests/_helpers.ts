@@ -1,0 +1,207 @@
+/**
+ * Helpers shared by the HTTP, CLI and example tests: bounded waits, free ports, and child
+ * processes that are always reaped.
+ *
+ * @module
+ */
+import { realtime, run, wsConnect } from "../client/mod.ts";
+
+/** The repository's root, where `deno.json` is: child processes run there. */
+export const ROOT: URL = new URL("../", import.meta.url);
+
+/**
+ * Wait for a promise, or fail after `ms` milliseconds.
+ *
+ * @param promise What to wait for.
+ * @param ms How long to wait.
+ * @param what What is awaited, for the error message.
+ * @returns The promise's value.
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A port that was free a moment ago: listen on port 0, read the port, close.
+ *
+ * @returns The port.
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** A child process whose stdout and stderr are collected as they come. */
+export interface Child {
+  /** The process. */
+  readonly process: Deno.ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved by arrival. */
+  output(): string;
+  /**
+   * Wait until its output matches `pattern`.
+   *
+   * @returns The match.
+   */
+  waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray>;
+  /**
+   * Wait for it to exit by itself, or kill it after `ms`.
+   *
+   * @returns Its status.
+   */
+  exited(ms: number): Promise<Deno.CommandStatus>;
+  /**
+   * Send `signal` unless it has exited, wait for it (SIGKILL after `ms`), and for its output
+   * to end. Safe to call more than once.
+   *
+   * @returns Its status.
+   */
+  stop(signal?: Deno.Signal, options?: StopOptions): Promise<Deno.CommandStatus>;
+}
+
+/** How {@link Child.stop} waits. */
+export interface StopOptions {
+  /** How long to wait before SIGKILL and failing. Default 10,000 ms. */
+  ms?: number;
+  /** Send the signal again at this interval until the process exits. */
+  repeatEveryMs?: number;
+}
+
+/**
+ * Run `deno ARGS` in the repository's root.
+ *
+ * @param args Arguments after `deno`.
+ * @param env Extra environment variables.
+ * @returns The running child.
+ */
+export function spawnDeno(args: string[], env: Record<string, string> = {}): Child {
+  const process = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  let changed = Promise.withResolvers<void>();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      changed.resolve();
+      changed = Promise.withResolvers<void>();
+    }
+  };
+  const pumped = Promise.all([pump(process.stdout), pump(process.stderr)]);
+  let done = false;
+  const status = process.status.then((status) => {
+    done = true;
+    changed.resolve();
+    return status;
+  });
+
+  const waitFor = async (pattern: RegExp) => {
+    for (;;) {
+      const match = text.match(pattern);
+      if (match) return match;
+      if (done) {
+        await pumped;
+        const late = text.match(pattern);
+        if (late) return late;
+        throw new Error(`exited before printing ${pattern}`);
+      }
+      await changed.promise;
+    }
+  };
+  const stop = async (signal: Deno.Signal = "SIGTERM", options: StopOptions = {}) => {
+    const { ms = 10_000, repeatEveryMs } = options;
+    const send = () => {
+      if (done) return;
+      try {
+        process.kill(signal);
+      } catch { /* it exited meanwhile */ }
+    };
+    send();
+    const repeat = repeatEveryMs ? setInterval(send, repeatEveryMs) : undefined;
+    try {
+      return await within(status, ms, `deno ${args.join(" ")} to exit on ${signal}`);
+    } catch (error) {
+      process.kill("SIGKILL");
+      await status;
+      throw new Error(`${(error as Error).message}\noutput:\n${text}`, { cause: error });
+    } finally {
+      clearInterval(repeat);
+      await pumped;
+    }
+  };
+  return {
+    process,
+    output: () => text,
+    waitFor: (pattern, ms) =>
+      within(waitFor(pattern), ms, `${pattern} from deno ${args.join(" ")}`).catch((error) => {
+        throw new Error(`${(error as Error).message}\noutput so far:\n${text}`);
+      }),
+    exited: async (ms) => {
+      try {
+        await within(status, ms, `deno ${args.join(" ")} to exit`);
+      } finally {
+        await stop("SIGKILL");
+      }
+      return status;
+    },
+    stop,
+  };
+}
+
+/** What {@link callExample} gets from `examples/realtime_app.ts`. */
+export const EXAMPLE_RESULTS = {
+  http: { output: "Hello, world!" },
+  realtime: [0, 1, 2].map((i) => ({ output: `Hello, world! #${i}` })),
+  websocket: ["msg-0", "msg-1", "msg-2"],
+};
+
+/**
+ * Call the example app's three endpoints the way `examples/client.ts` does.
+ *
+ * @param url The server's base URL.
+ * @returns The HTTP output, the three realtime outputs and the WebSocket messages.
+ */
+export function callExample(url: string): Promise<typeof EXAMPLE_RESULTS> {
+  return within(
+    (async () => {
+      const http = await run<{ output: string }>(url, {
+        path: "/",
+        input: { prompt: "Hello, world!" },
+      });
+      const outputs: { output: string }[] = [];
+      {
+        await using conn = await realtime<{ prompt: string }, { output: string }>(url, {
+          path: "/realtime",
+        });
+        for (let i = 0; i < 3; i++) {
+          conn.send({ prompt: `Hello, world! #${i}` });
+          const output = await conn.recv();
+          if (output) outputs.push(output);
+        }
+      }
+      const messages: string[] = [];
+      {
+        await using ws = await wsConnect(url, { path: "/echo" });
+        ws.send("Hello, world!");
+        for await (const message of ws) messages.push(String(message));
+      }
+      return { http, realtime: outputs, websocket: messages };
+    })(),
+    15_000,
+    `the example's endpoints at ${url}`,
+  );
+}

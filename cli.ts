@@ -1,31 +1,74 @@
 /**
- * rally's command line: `rally serve app.ts [--port N] [--host H]` serves the App that a module
- * default-exports (port also from `PORT`, default 8000).
+ * rally's command line:
+ *
+ * - `rally serve APP.ts [--port N] [--host H] [--parallel]` serves the App that a module
+ *   default-exports (an instance, or an App class, which it instantiates);
+ * - `rally call URL [--path P] [--realtime|--ws|--stream] JSON` sends one input to an endpoint
+ *   and prints the result(s);
+ * - `rally openapi APP.ts` prints the App's OpenAPI document.
+ *
+ * Install it with `deno install -g -A -n rally jsr:@rally/rally/cli`.
  *
  * @example
  * ```sh
  * deno run -A cli.ts serve examples/realtime_app.ts --port 8000
+ * deno run -A cli.ts call http://127.0.0.1:8000 --realtime '{"prompt":"hi"}'
  * ```
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { realtime, run, stream, wsConnect } from "./client/mod.ts";
 import { App } from "./server/app.ts";
+import type { LogLevel } from "./server/log.ts";
 import { serve } from "./server/serve.ts";
 
-const USAGE = `Usage: rally serve <app.ts> [--port N] [--host H]
+const HELP = {
+  rally: `Usage: rally <command> [options]
 
-Serves the App that the module default-exports.
-  --port N   port to listen on (default: $PORT, else 8000)
-  --host H   address to listen on (default 0.0.0.0)`;
+Commands:
+  serve APP.ts     serve the App that a module default-exports
+  call URL JSON    send one input to an endpoint and print the result(s)
+  openapi APP.ts   print an App's OpenAPI document
+
+Run "rally <command> --help" for a command's options.`,
+  serve: `Usage: rally serve APP.ts [--port N] [--host H] [--parallel]
+
+Serves the App that APP.ts default-exports: an App instance, or an App class (instantiated).
+Its setup() runs first (GET /health answers 503 until it has finished); on SIGINT or SIGTERM
+open sessions and requests drain, then teardown() runs.
+  --port N     port to listen on (default: $PORT, else 8000)
+  --host H     address to listen on (default 0.0.0.0)
+  --parallel   run "deno serve --parallel": one worker per core ($DENO_JOBS to choose), each
+               with its own copy of the App. On shutdown Deno then closes sockets itself
+               (close 1001, no SHUTTING_DOWN frame, no drain), and teardown() does not run.
+It logs one JSON line per request and per session open and close on stdout: $RALLY_LOG sets
+the level (debug, info, warn, error; default info; off for none), unless the App sets "log".`,
+  call: `Usage: rally call URL [--path P] [--realtime | --ws | --stream] JSON
+
+Sends one input to an endpoint of the server at URL and prints the result(s) as JSON, one per
+line (bytes as base64).
+  --path P     the endpoint's path (default /)
+  (no mode)    HTTP endpoint: POST JSON, print the output
+  --realtime   realtime endpoint: send JSON as one input, print one output, close
+  --ws         raw WebSocket: send JSON (any text, sent as it is) as a text message, print every
+               message until the server closes
+  --stream     SSE endpoint: POST JSON, print each output until the stream ends`,
+  openapi: `Usage: rally openapi APP.ts
+
+Prints the OpenAPI 3.1 document of the App that APP.ts default-exports.`,
+};
+
+/** Bad command-line arguments: one line on stderr, exit code 2. */
+class UsageError extends Error {}
 
 /**
  * Run the command line.
  *
  * @param args The arguments after the program name.
- * @returns The exit code (the process exits when the server stops).
+ * @returns The exit code: 0, 1 when the command failed, 2 for bad arguments.
  * @example
  * ```ts
  * import { main } from "@rally/rally/cli";
@@ -33,36 +76,189 @@ Serves the App that the module default-exports.
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "serve":
+        return await serveCommand(rest);
+      case "call":
+        return await callCommand(rest);
+      case "openapi":
+        return await openapiCommand(rest);
+      case "--help":
+      case "-h":
+        console.log(HELP.rally);
+        return 0;
+      case undefined:
+        throw new UsageError("expected a command: serve, call or openapi (see rally --help)");
+      default:
+        throw new UsageError(`unknown command "${command}" (see rally --help)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseError(error)) {
+      console.error(`rally: ${(error as Error).message}`);
+      return 2;
+    }
+    console.error(`rally: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    parallel: { type: "boolean" },
+  });
+  if (values.help) return help("serve");
+  const file = onePositional(positionals, "APP.ts");
+  const port = readPort(values.port ?? Deno.env.get("PORT") ?? "8000");
+  const url = pathToFileURL(resolve(file)).href;
+  const app = await loadApp(file, url);
+  // `rally serve` logs by default: one JSON line per request and per session (RALLY_LOG=off
+  // silences it); an App's own `log` option wins.
+  const logLevel = Deno.env.get("RALLY_LOG") || "info";
+  if (values.parallel) return await serveParallel(url, port, values.host, logLevel);
+  app.log ??= { level: logLevel as LogLevel | "off" };
+  const server = serve(app, { port, hostname: values.host });
+  try {
+    await server.finished;
+    return 0;
+  } catch {
+    return 1; // setup() or teardown() threw; the App's log has the error
+  }
+}
+
+/** `deno serve --parallel` on a module that default-exports an instance of the App. */
+async function serveParallel(
+  url: string,
+  port: number,
+  host: string | undefined,
+  logLevel: string,
+): Promise<number> {
+  const entry = `import app from ${JSON.stringify(url)};\n` +
+    `export default typeof app === "function" ? new app() : app;\n`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--parallel",
+      "-A",
+      "--port",
+      String(port),
+      ...(host ? ["--host", host] : []),
+      `data:application/typescript,${encodeURIComponent(entry)}`,
+    ],
+    env: { RALLY_LOG: logLevel },
+    stdin: "null",
+  }).spawn();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? [] : ["SIGINT", "SIGTERM"];
+  const forward = signals.map((name) => [name, () => child.kill(name)] as const);
+  for (const [name, listener] of forward) Deno.addSignalListener(name, listener);
+  try {
+    return (await child.status).code;
+  } finally {
+    for (const [name, listener] of forward) Deno.removeSignalListener(name, listener);
+  }
+}
+
+async function callCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    path: { type: "string" },
+    realtime: { type: "boolean" },
+    ws: { type: "boolean" },
+    stream: { type: "boolean" },
+  });
+  if (values.help) return help("call");
+  const modes = (["realtime", "ws", "stream"] as const).filter((mode) => values[mode]);
+  if (modes.length > 1) {
+    throw new UsageError(
+      `choose one of --realtime, --ws and --stream, not --${modes.join(" and --")}`,
+    );
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError(`call takes URL and JSON, got ${positionals.length} arguments`);
+  }
+  const [url, text] = positionals;
+  if (!URL.canParse(url)) throw new UsageError(`not a URL: "${url}"`);
+  const path = values.path ?? "/";
+  if (modes[0] === "ws") {
+    await using ws = await wsConnect(url, { path });
+    ws.send(text);
+    for await (const message of ws) {
+      console.log(typeof message === "string" ? message : show(message));
+    }
+    return 0;
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`not JSON: ${(error as Error).message}`);
+  }
+  if (modes[0] === "realtime") {
+    await using conn = await realtime<unknown, unknown>(url, { path });
+    conn.send(input);
+    const output = await conn.recv();
+    if (output === undefined) throw new Error("the session ended without an output");
+    console.log(show(output));
+  } else if (modes[0] === "stream") {
+    for await (const output of stream(url, { path, input })) console.log(show(output));
+  } else {
+    console.log(show(await run(url, { path, input })));
+  }
+  return 0;
+}
+
+async function openapiCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values.help) return help("openapi");
+  const file = onePositional(positionals, "APP.ts");
+  const app = await loadApp(file, pathToFileURL(resolve(file)).href);
+  console.log(JSON.stringify(app.openapi(), null, 2));
+  return 0;
+}
+
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  return parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...options, help: { type: "boolean", short: "h" } },
   });
-  const [command, file] = positionals;
-  if (values.help || command !== "serve" || !file) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const portText = values.port ?? Deno.env.get("PORT") ?? "8000";
-  const port = Number(portText);
-  // Digits only: Number() would read "" (an empty PORT) as 0, a random port.
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    console.error(`rally: not a port: "${portText}"`);
-    return 2;
-  }
-  const module = await import(pathToFileURL(resolve(file)).href);
-  const app = module.default;
-  if (!(app instanceof App)) {
-    console.error(`rally: ${file} must \`export default\` an App instance`);
-    return 2;
-  }
-  const server = serve(app, { port, hostname: values.host });
-  await server.finished;
+}
+
+function help(command: keyof typeof HELP): number {
+  console.log(HELP[command]);
   return 0;
+}
+
+function onePositional(positionals: string[], name: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(`expected one ${name}, got ${positionals.length} arguments`);
+  }
+  return positionals[0];
+}
+
+function readPort(text: string): number {
+  // Digits only: Number() would read "" (an empty PORT) as 0, a random port.
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`not a port: "${text}"`);
+  return Number(text);
+}
+
+/** The App a module default-exports: an instance, or an App class, instantiated. */
+async function loadApp(file: string, url: string): Promise<App> {
+  const exported = (await import(url)).default;
+  if (exported instanceof App) return exported;
+  if (typeof exported === "function" && exported.prototype instanceof App) return new exported();
+  throw new UsageError(`${file} must \`export default\` an App instance or an App class`);
+}
+
+function isParseError(error: unknown): boolean {
+  return String((error as { code?: unknown })?.code).startsWith("ERR_PARSE_ARGS_");
+}
+
+/** One value as one line of JSON, bytes as base64. */
+function show(value: unknown): string {
+  return JSON.stringify(value, (_key, item) => item instanceof Uint8Array ? item.toBase64() : item);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -2,9 +2,10 @@
  * rally: serve model-style apps over low-latency realtime endpoints with Deno.
  *
  * An {@link App} holds HTTP endpoints, realtime endpoints (msgpack over a persistent
- * WebSocket, many inputs and outputs on one connection) and raw WebSocket endpoints, served
- * by {@link serve}. The client ({@link realtime}, {@link wsConnect}, {@link run}) shares the
- * server's {@link Codec} and runs in Deno and in browsers. The wire protocol is fal's, so fal's
+ * WebSocket, many inputs and outputs on one connection), raw WebSocket endpoints and SSE
+ * streaming endpoints, served by {@link serve}. The client ({@link realtime}, {@link wsConnect},
+ * {@link run}, {@link stream}) shares the server's {@link Codec} and runs in Deno and in
+ * browsers. The wire protocol is fal's, so fal's
  * own clients work against a rally server.
  *
  * @example
@@ -28,13 +29,22 @@
  */
 export * from "./server/mod.ts";
 export {
+  connect,
+  type ConnectOptions,
+  fetchToken,
+  type FetchTokenOptions,
   HttpError,
   realtime,
   type RealtimeConnection,
+  type RealtimeHandle,
   type RealtimeOptions as RealtimeClientOptions,
+  type ReconnectOptions,
   run,
   type RunOptions,
   type SocketOptions,
+  stream,
+  StreamError,
+  type StreamOptions as StreamClientOptions,
   wsConnect,
   type WsConnection,
   type WsMessage,

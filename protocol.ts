@@ -98,6 +98,34 @@ export function errorFrame(
   return JSON.stringify({ type: "x-fal-error", error, reason, ...extra });
 }
 
+/** The `limits` a server announces in its `hello` meta frame. */
+export interface HelloLimits {
+  /** Largest input frame, in bytes. */
+  maxMessageBytes: number;
+  /** Pending-input bound, or `null` when unbounded. */
+  buffering: number | null;
+  /** Most inputs per handler call. */
+  maxBatchSize: number;
+  /** Idle seconds before `TIMEOUT`, or `null` for none. */
+  sessionTimeout: number | null;
+}
+
+/**
+ * Build the JSON text of a meta frame.
+ *
+ * @param action What the frame says: `"hello"`, `"dropped"`, `"timings"`, `"ping"`, `"end"`.
+ * @param fields The fields that go with it.
+ * @returns Compact JSON for a text frame.
+ * @example
+ * ```ts
+ * import { metaFrame } from "@rally/rally";
+ * metaFrame("dropped", { count: 3 }); // '{"type":"x-fal-message","action":"dropped","count":3}'
+ * ```
+ */
+export function metaFrame(action: string, fields?: Record<string, unknown>): string {
+  return JSON.stringify({ type: "x-fal-message", action, ...fields });
+}
+
 /**
  * Read a text frame as a control frame.
  *

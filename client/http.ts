@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Codec } from "../codec.ts";
+import { codec } from "./frames.ts";
 import { endpointUrl } from "./socket.ts";
 
 /** Options of {@link run}. */
@@ -16,6 +16,8 @@ export interface RunOptions {
   format?: "json" | "msgpack";
   /** A token, sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** An API key, sent as `Authorization: Key <key>` (keep keys out of browsers). */
+  key?: string;
   /** Extra headers. */
   headers?: Record<string, string>;
   /** Aborts the request. */
@@ -56,8 +58,6 @@ export class HttpError extends Error {
   }
 }
 
-const codec = new Codec();
-
 /**
  * Call an HTTP endpoint once.
  *
@@ -85,18 +85,26 @@ export async function run<O = Record<string, unknown>>(
     ...options.headers,
   };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  else if (options.key) headers.authorization = `Key ${options.key}`;
   const response = await fetch(endpointUrl(url, options.path ?? "/", false), {
     method: "POST",
     headers,
     body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),
     signal: options.signal,
   });
+  if (!response.ok) throw await httpError(response);
+  return await readBody(response) as O;
+}
+
+/**
+ * The error for a response with an error status: its body's `detail`, or the body itself.
+ *
+ * @param response The response; its body is read.
+ * @returns The error to throw.
+ */
+export async function httpError(response: Response): Promise<HttpError> {
   const body = await readBody(response);
-  if (!response.ok) {
-    const detail = (body as { detail?: unknown } | null)?.detail ?? body;
-    throw new HttpError(response.status, detail);
-  }
-  return body as O;
+  return new HttpError(response.status, (body as { detail?: unknown } | null)?.detail ?? body);
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -1,6 +1,8 @@
 /**
- * rally's client: {@link realtime} for realtime endpoints, {@link wsConnect} for raw
- * WebSockets, {@link run} for HTTP endpoints. Browser-safe: no `Deno.*` anywhere.
+ * rally's client: {@link realtime} (script form) and {@link connect} (callback form, with
+ * throttling and reconnects, for browsers) for realtime endpoints, {@link wsConnect} for raw
+ * WebSockets, {@link run} for HTTP endpoints, {@link stream} for SSE streaming endpoints.
+ * Browser-safe: no `Deno.*` anywhere.
  *
  * @example
  * ```ts
@@ -19,8 +21,16 @@
  *
  * @module
  */
+export {
+  connect,
+  type ConnectOptions,
+  type RealtimeHandle,
+  type ReconnectOptions,
+} from "./connect.ts";
 export { HttpError, run, type RunOptions } from "./http.ts";
 export { realtime, type RealtimeConnection, type RealtimeOptions } from "./realtime.ts";
 export type { SocketOptions } from "./socket.ts";
+export { stream, StreamError, type StreamOptions } from "./stream.ts";
+export { fetchToken, type FetchTokenOptions } from "./token.ts";
 export { wsConnect, type WsConnection, type WsMessage } from "./websocket.ts";
 export { RealtimeError } from "../protocol.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { Codec, decodeText } from "../codec.ts";
 import { Inbox } from "../inbox.ts";
-import { CloseCode, END_OF_INPUT, parseControlFrame, RealtimeError } from "../protocol.ts";
+import { CloseCode, END_OF_INPUT, RealtimeError } from "../protocol.ts";
+import { encodeInput, helloLimit, readFrame, type ServerFrame } from "./frames.ts";
 import { closeCode, endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
 
 /** Options of {@link realtime}. */
@@ -25,7 +25,8 @@ export interface RealtimeConnection<I = Record<string, unknown>, O = Record<stri
    * Send one input (msgpack, one binary frame).
    *
    * @param input The input.
-   * @throws {RealtimeError} `CONNECTION_CLOSED` once the connection has closed.
+   * @throws {RealtimeError} `CONNECTION_CLOSED` once the connection has closed;
+   * `MESSAGE_TOO_LARGE` when the input is over the limit the server announced in `hello`.
    */
   send(input: I): void;
   /**
@@ -39,14 +40,19 @@ export interface RealtimeConnection<I = Record<string, unknown>, O = Record<stri
   /** Send end-of-input (for client-streaming and bidi endpoints). */
   end(): void;
   /**
+   * Wait until the socket has sent what it buffered (its `bufferedAmount` is under 64 KiB):
+   * pace a producer that sends faster than the network takes.
+   *
+   * @returns When the buffer is low, or the socket has closed.
+   */
+  drained(): Promise<void>;
+  /**
    * Close the connection.
    *
    * @returns When the socket has closed.
    */
   close(): Promise<void>;
 }
-
-const codec = new Codec();
 
 /**
  * Connect to a realtime endpoint.
@@ -75,9 +81,15 @@ export async function realtime<I = Record<string, unknown>, O = Record<string, u
   return new Connection<I, O>(await openSocket(target, options));
 }
 
+/** Below this many unsent bytes, `drained()` resolves. */
+const LOW_WATER_MARK = 64 * 1024;
+/** How often `drained()` looks at the socket, in milliseconds. */
+const DRAIN_POLL_MS = 4;
+
 class Connection<I, O> implements RealtimeConnection<I, O> {
   #socket: WebSocket;
   #inbox = new Inbox<O>();
+  #maxBytes = Infinity;
 
   constructor(socket: WebSocket) {
     this.#socket = socket;
@@ -95,7 +107,8 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
   }
 
   send(input: I): void {
-    this.#open().send(codec.encodeShared(input));
+    const socket = this.#open();
+    socket.send(encodeInput(input, this.#maxBytes));
   }
 
   recv(): Promise<O | undefined> {
@@ -104,6 +117,18 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
 
   end(): void {
     this.#open().send(END_OF_INPUT);
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const poll = () => {
+        const socket = this.#socket;
+        if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount < LOW_WATER_MARK) {
+          resolve();
+        } else setTimeout(poll, DRAIN_POLL_MS);
+      };
+      poll();
+    });
   }
 
   close(): Promise<void> {
@@ -130,15 +155,14 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
   }
 
   #receive(data: ArrayBuffer | string): void {
+    let frame: ServerFrame;
     try {
-      if (typeof data !== "string") return this.#inbox.push(codec.decode(data) as O);
-      const control = parseControlFrame(data);
-      if (!control) return this.#inbox.push(decodeText(data) as O);
-      if (control.type === "x-fal-message" || control.error === "TIMEOUT") return;
-      const { error, reason, issues, retryable, unprocessed } = control;
-      this.#inbox.pushError(new RealtimeError(error, reason, { issues, retryable, unprocessed }));
+      frame = readFrame(data);
     } catch (error) {
-      this.#inbox.pushError(error);
+      return this.#inbox.pushError(error);
     }
+    if (frame.kind === "output") this.#inbox.push(frame.value as O);
+    else if (frame.kind === "meta") this.#maxBytes = helloLimit(frame.meta) ?? this.#maxBytes;
+    else if (frame.error.code !== "TIMEOUT") this.#inbox.pushError(frame.error);
   }
 }

@@ -14,6 +14,11 @@ export interface SocketOptions {
   token?: string;
   /** Extra headers for the upgrade request (Deno only; browsers cannot set them). */
   headers?: Record<string, string>;
+  /**
+   * An API key, sent as `Authorization: Key <key>` (Deno only: browsers cannot set headers on a
+   * WebSocket, so they use a `token` from `POST /tokens`).
+   */
+  key?: string;
   /** Aborts connecting. */
   signal?: AbortSignal;
 }
@@ -57,14 +62,17 @@ export function endpointUrl(
  * @throws {RealtimeError} `CONNECTION_CLOSED` when it closes before opening.
  */
 export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSocket> {
-  const socket = options.headers
+  const headers = options.key
+    ? { ...options.headers, authorization: `Key ${options.key}` }
+    : options.headers;
+  const socket = headers
     // Deno's WebSocket takes headers in a second argument; browsers never get here.
     ? new (WebSocket as unknown as new (
       url: URL,
       init: { headers: Record<string, string> },
     ) => WebSocket)(
       url,
-      { headers: options.headers },
+      { headers },
     )
     : new WebSocket(url);
   socket.binaryType = "arraybuffer";

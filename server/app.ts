@@ -1,63 +1,63 @@
 /**
- * The App: a route table of HTTP endpoints, realtime endpoints and raw WebSocket endpoints,
- * and `app.fetch`, which serves them (under rally's `serve()`, `deno serve`, or any host that
- * calls a fetch handler).
+ * The App: a route table of HTTP, SSE, realtime and raw WebSocket endpoints, filled by the
+ * builder methods or by the class form's decorators; its options and lifecycle hooks; and
+ * `app.fetch`, which serves it (under rally's `serve()`, `deno serve`, or any host that calls a
+ * fetch handler).
  *
  * @module
  */
-import { Hono } from "hono";
-import { Codec } from "../codec.ts";
-import { VERSION } from "../protocol.ts";
-import { type Context, createContext, type Host, type Session } from "./context.ts";
+import type { Context } from "./context.ts";
 import {
-  type EndpointHandler,
-  type EndpointOptions,
-  type EndpointRoute,
-  fail,
-  handleEndpoint,
-} from "./http.ts";
+  type EndpointDecorator,
+  endpointDecorator,
+  type RealtimeDecorator,
+  realtimeDecorator,
+  type StreamDecorator,
+  streamDecorator,
+  type WebSocketDecorator,
+  websocketDecorator,
+} from "./decorators.ts";
+import type { EndpointHandler, EndpointOptions, EndpointRoute } from "./http.ts";
+import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
+import { type AppOptions, checkMessageBytes } from "./options.ts";
+import type { AuthOptions } from "./auth.ts";
+import type { CorsOptions } from "./cors.ts";
+import type { LogOptions } from "./log.ts";
+import type { RateLimit } from "./rate_limit.ts";
 import {
-  acceptRealtime,
   DEFAULT_MAX_PENDING_BYTES,
   type RealtimeHandler,
+  type RealtimeMode,
   type RealtimeOptions,
   type RealtimeRoute,
+  realtimeRoute,
 } from "./realtime.ts";
+import type { Route } from "./router.ts";
+import { Runner } from "./runner.ts";
 import type { Schema } from "./schema.ts";
-import {
-  acceptWebSocket,
-  type WebSocketHandler,
-  type WebSocketOptions,
-  type WebSocketRoute,
-} from "./websocket.ts";
+import type { StreamHandler, StreamOptions, StreamRoute } from "./stream.ts";
+import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
 
-/** Options of an {@link App}. */
-export interface AppOptions {
-  /** The app's name (fal's app name). Default `"rally"`. */
-  name?: string;
-  /** Largest message or body accepted by every endpoint that does not set its own. Default 16 MiB, at most 64 MiB. */
-  maxMessageBytes?: number;
-  /**
-   * Called with every error a handler throws (clients see only a generic message).
-   * Default: `console.error`.
-   */
-  onError?: (error: unknown, ctx: Context) => void;
-}
-
-/** The default of `maxMessageBytes`: 16 MiB (uvicorn's, which fal's runners use). */
-export const DEFAULT_MAX_MESSAGE_BYTES: number = 16 * 1024 * 1024;
-/** Deno closes a connection that sends a frame over 64 MiB, so no limit may pass it. */
-const MAX_MESSAGE_BYTES_CEILING = 64 * 1024 * 1024;
-
-type Route =
-  | { kind: "endpoint"; path: string; route: EndpointRoute }
-  | { kind: "realtime"; path: string; route: RealtimeRoute }
-  | { kind: "websocket"; path: string; route: WebSocketRoute };
+let startRun: (app: App) => Runner;
 
 /**
- * A rally app: endpoints registered with the builder methods, served by {@link App.fetch}.
+ * The App's current run, or a new one when it has none or the last one ended: what `serve()`
+ * serves. Not part of the public API.
  *
- * @example
+ * @param app The App.
+ * @returns The run, not started yet when new.
+ * @throws {RangeError} for an option out of range.
+ */
+export function runnerOf(app: App): Runner {
+  return startRun(app);
+}
+
+/**
+ * A rally app: endpoints registered with the builder methods or, in a subclass, with the
+ * decorators `@App.endpoint`, `@App.realtime`, `@App.websocket` and `@App.stream`; served by
+ * {@link App.fetch}.
+ *
+ * @example Builder
  * ```ts
  * import { App } from "@rally/rally/server";
  * import { z } from "zod";
@@ -76,44 +76,136 @@ type Route =
  *
  * export default app; // `deno serve` this module, or `rally serve` it
  * ```
+ *
+ * @example Class form
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import { z } from "zod";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ *
+ * class EchoApp extends App {
+ *   override keepAlive = 300; // options are fields too
+ *
+ *   @App.endpoint("/", { input: Input })
+ *   generate(input: z.infer<typeof Input>) {
+ *     return { output: input.prompt };
+ *   }
+ * }
+ *
+ * export default new EchoApp(); // named "echo-app"
+ * ```
  */
 export class App {
-  #options: AppOptions;
+  /** The app's name (fal's app name). Default: a subclass's name in kebab case, else `"rally"`. */
+  name: string;
+  /** Largest message or body accepted by endpoints that do not set their own. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Seconds with no request and no open socket after which `serve()` stops by itself. */
+  keepAlive?: number;
+  /** HTTP and SSE requests handled at once; more wait in a queue. Default: no limit. */
+  maxConcurrency?: number;
+  /** Requests that may wait for a `maxConcurrency` slot; more get 503. Default 100. */
+  maxQueue?: number;
+  /** Auth for every route but `/health` (keys, tokens, `verify`); needs a secret. Default: off. */
+  auth?: AuthOptions;
+  /** Origins allowed to open WebSockets; others get 403. Default: any. */
+  allowedOrigins?: readonly string[];
+  /** CORS for HTTP and SSE endpoints (`true`: any origin). Default: off. */
+  cors?: boolean | CorsOptions;
+  /** Open WebSocket sessions at once; more get 503. Default: no limit. */
+  maxSessions?: number;
+  /** What one realtime connection may send per second. Default: no limit. */
+  rateLimit?: RateLimit;
+  /** Structured JSON logs (`true`: `info` on stdout). Default: `RALLY_LOG`, else off. */
+  log?: boolean | LogOptions;
+  /** Serve `GET /metrics` (Prometheus text). Default false. */
+  metrics?: boolean;
   #routes: Route[] = [];
-  #router?: Hono;
-  #sessions = new Set<Session>();
-  #closing = new AbortController();
-  #draining = false;
-  #host: Host;
+  #runner?: Runner;
 
-  /**
-   * Make an app; add routes with the builder methods.
-   *
-   * @param options The app's options.
-   */
-  constructor(options: AppOptions = {}) {
-    checkMessageBytes(options.maxMessageBytes);
-    this.#options = options;
-    const sessions = this.#sessions;
-    this.#host = {
-      codec: new Codec(),
-      closing: this.#closing.signal,
-      reportError: (error, ctx) => (this.#options.onError ?? logError)(error, ctx),
-      track(session) {
-        sessions.add(session);
-        return () => sessions.delete(session);
-      },
+  static {
+    startRun = (app) => {
+      if (!app.#runner || app.#runner.ended) app.#runner = new Runner(app, app.#routes);
+      return app.#runner;
     };
   }
 
-  /** The app's name. */
-  get name(): string {
-    return this.#options.name ?? "rally";
+  /**
+   * Make an app; add routes with the builder methods, or subclass it and decorate methods.
+   *
+   * @param options The app's options (a subclass's fields win over them).
+   */
+  constructor(options: AppOptions = {}) {
+    this.name = options.name ?? defaultName(new.target);
+    this.maxMessageBytes = options.maxMessageBytes;
+    this.keepAlive = options.keepAlive;
+    this.maxConcurrency = options.maxConcurrency;
+    this.maxQueue = options.maxQueue;
+    this.auth = options.auth;
+    this.allowedOrigins = options.allowedOrigins;
+    this.cors = options.cors;
+    this.maxSessions = options.maxSessions;
+    this.rateLimit = options.rateLimit;
+    this.log = options.log;
+    this.metrics = options.metrics;
+    if (options.onError) this.onError = options.onError;
+    if (options.setup) this.setup = options.setup;
+    if (options.teardown) this.teardown = options.teardown;
+  }
+
+  /**
+   * Runs before the App takes work: at `serve()`, or on the first request under `deno serve`
+   * (`/health` answers 503 until it has finished; other requests wait for it). Override it (or
+   * pass the `setup` option) to load a model. If it throws, every request gets 503.
+   *
+   * @returns Nothing, or a promise of nothing.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * class ModelApp extends App {
+   *   weights?: Uint8Array;
+   *   override async setup() {
+   *     this.weights = await Deno.readFile("model.bin");
+   *   }
+   * }
+   * ```
+   */
+  setup(): void | Promise<void> {}
+
+  /**
+   * Runs at shutdown under `serve()`, after open sessions and requests in flight have drained.
+   *
+   * @returns Nothing, or a promise of nothing.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * const app = new App({ teardown: () => console.log("bye") });
+   * ```
+   */
+  teardown(): void | Promise<void> {}
+
+  /**
+   * Called with every error a handler throws; clients see only a generic message.
+   *
+   * @param error What the handler threw.
+   * @param ctx The request's or session's context.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * const app = new App({ onError: (error, ctx) => console.error(ctx.requestId, error) });
+   * ```
+   */
+  onError(error: unknown, ctx: Context): void {
+    console.error(`rally: handler failed (request ${ctx.requestId}):`, error);
   }
 
   /** Open WebSocket sessions (realtime and raw). */
   get sessionCount(): number {
-    return this.#sessions.size;
+    return this.#runner?.sessionCount ?? 0;
   }
 
   /**
@@ -175,31 +267,17 @@ export class App {
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
     B extends number | undefined = undefined,
-  >(path: string, options: RealtimeOptions<I, O, B>, handler: RealtimeHandler<I, O, B>): this {
+    M extends RealtimeMode = "unary",
+  >(
+    path: string,
+    options: RealtimeOptions<I, O, B, M>,
+    handler: RealtimeHandler<I, O, B, M>,
+  ): this {
     checkMessageBytes(options.maxMessageBytes);
-    const { buffering, maxBatchSize = 1, sessionTimeout } = options;
-    if (buffering !== undefined && !(buffering >= 1)) {
-      throw new RangeError("buffering must be at least 1");
-    }
-    if (!(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
-      throw new RangeError("maxBatchSize must be a whole number of at least 1");
-    }
-    if (sessionTimeout !== undefined && !(sessionTimeout > 0)) {
-      throw new RangeError("sessionTimeout must be a positive number of seconds");
-    }
     return this.#add({
       kind: "realtime",
       path,
-      route: {
-        input: options.input,
-        output: options.output,
-        maxMessageBytes: options.maxMessageBytes ?? 0,
-        buffering: buffering ?? Infinity,
-        maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
-        maxBatchSize,
-        sessionTimeout: sessionTimeout ?? Infinity,
-        handler: handler as RealtimeRoute["handler"],
-      },
+      route: realtimeRoute(options, handler as RealtimeRoute["handler"]),
     });
   }
 
@@ -240,10 +318,54 @@ export class App {
   }
 
   /**
-   * Serve one request: the fetch handler for `Deno.serve`, `deno serve` or any other host.
+   * Add an SSE streaming endpoint: `POST path` with an input body as for HTTP endpoints; the
+   * response is `text/event-stream`, one `data: <json>` event per output the handler yields.
+   *
+   * @param path The URL path.
+   * @param options Input and output schemas, body cap.
+   * @param handler Gets the validated input, yields outputs (an async generator, usually).
+   * @returns This app, to chain more routes.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   * import { z } from "zod";
+   *
+   * new App().stream("/tokens", { input: z.object({ prompt: z.string() }) }, async function* (
+   *   input,
+   *   ctx,
+   * ) {
+   *   for (const token of input.prompt.split(" ")) {
+   *     if (ctx.signal.aborted) return;
+   *     yield { token };
+   *   }
+   * });
+   * ```
+   */
+  stream<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined>(
+    path: string,
+    options: StreamOptions<I, O>,
+    handler: StreamHandler<I, O>,
+  ): this {
+    checkMessageBytes(options.maxMessageBytes);
+    return this.#add({
+      kind: "stream",
+      path,
+      route: {
+        input: options.input,
+        output: options.output,
+        maxMessageBytes: options.maxMessageBytes ?? 0,
+        handler: handler as StreamRoute["handler"],
+      },
+    });
+  }
+
+  /**
+   * Serve one request: the fetch handler for `Deno.serve`, `deno serve` or any other host. The
+   * first request starts the App (runs `setup()`).
    *
    * @param request The request.
    * @returns The response.
+   * @throws {RangeError} when an option is out of range (it is read at the first request).
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
@@ -254,18 +376,19 @@ export class App {
    * ```
    */
   fetch = (request: Request): Response | Promise<Response> => {
-    if (this.#draining) return fail(503, "Server is shutting down");
-    this.#router ??= this.#build();
-    return this.#router.fetch(request);
+    this.#runner ??= new Runner(this, this.#routes);
+    return this.#runner.fetch(request);
   };
 
   /**
    * Stop taking work and drain: new requests get 503; each open session finishes its handler
    * call and pending inputs for up to `graceMs`, sends their outputs, then gets `SHUTTING_DOWN`
-   * (with `unprocessed`) and close 1001. `serve()` calls this on shutdown.
+   * (with `unprocessed`) and close 1001; HTTP and SSE requests in flight get the same time,
+   * then their `ctx.signal` aborts; once all are over, `teardown()` runs. `serve()` calls this
+   * on shutdown; a later `serve()` starts the App again.
    *
-   * @param graceMs How long sessions may take to finish.
-   * @returns When every session has closed.
+   * @param graceMs How long sessions and requests may take to finish.
+   * @returns When the App has stopped; rejects with `teardown()`'s error.
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
@@ -274,68 +397,157 @@ export class App {
    * await app.drain(5_000);
    * ```
    */
-  async drain(graceMs: number): Promise<void> {
-    this.#draining = true;
-    await Promise.all([...this.#sessions].map((session) => session.shutdown(graceMs)));
-    this.#closing.abort();
+  drain(graceMs: number): Promise<void> {
+    this.#runner ??= new Runner(this, this.#routes);
+    return this.#runner.drain(graceMs);
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the app (what `GET /openapi.json` answers): HTTP and SSE routes
+   * with the JSON Schemas of their inputs and outputs, and `x-fal-protocol` on each WebSocket
+   * route.
+   *
+   * @returns The document.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * const app = new App({ name: "echo" }).endpoint("/", {}, (input) => input);
+   * console.log(Object.keys(app.openapi().paths)); // ["/", "/health"]
+   * ```
+   */
+  openapi(): OpenApiDocument {
+    return openApiDocument(this.name, this.#routes);
+  }
+
+  /**
+   * Decorate a method of an App subclass as an HTTP endpoint, as `app.endpoint()` does.
+   *
+   * @param path The URL path.
+   * @param options Input and output schemas, body cap.
+   * @returns The method decorator.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   * import { z } from "zod";
+   *
+   * const Input = z.object({ prompt: z.string() });
+   *
+   * class Upper extends App {
+   *   @App.endpoint("/", { input: Input })
+   *   generate(input: z.infer<typeof Input>) {
+   *     return { output: input.prompt.toUpperCase() };
+   *   }
+   * }
+   * ```
+   */
+  static endpoint<
+    I extends Schema | undefined = undefined,
+    O extends Schema | undefined = undefined,
+  >(path: string, options: EndpointOptions<I, O> = {}): EndpointDecorator<I, O> {
+    return endpointDecorator(path, options);
+  }
+
+  /**
+   * Decorate a method of an App subclass as a realtime endpoint, as `app.realtime()` does.
+   *
+   * @param path The URL path.
+   * @param options Schemas, buffering, batching, timeouts.
+   * @returns The method decorator.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   * import { z } from "zod";
+   *
+   * const Input = z.object({ prompt: z.string() });
+   *
+   * class Echo extends App {
+   *   @App.realtime("/realtime", { input: Input, buffering: 2 })
+   *   generate(input: z.infer<typeof Input>) {
+   *     return { output: input.prompt };
+   *   }
+   * }
+   * ```
+   */
+  static realtime<
+    I extends Schema | undefined = undefined,
+    O extends Schema | undefined = undefined,
+    B extends number | undefined = undefined,
+    M extends RealtimeMode = "unary",
+  >(path: string, options: RealtimeOptions<I, O, B, M> = {}): RealtimeDecorator<I, O, B, M> {
+    return realtimeDecorator(path, options);
+  }
+
+  /**
+   * Decorate a method of an App subclass as a raw WebSocket endpoint, as `app.websocket()`
+   * does.
+   *
+   * @param path The URL path.
+   * @param options Frame and unread-bytes caps.
+   * @returns The method decorator.
+   * @example
+   * ```ts
+   * import { App, type WebSocketSession } from "@rally/rally/server";
+   *
+   * class Echo extends App {
+   *   @App.websocket("/echo")
+   *   async echo(socket: WebSocketSession) {
+   *     for await (const message of socket) socket.send(message);
+   *   }
+   * }
+   * ```
+   */
+  static websocket(path: string, options: WebSocketOptions = {}): WebSocketDecorator {
+    return websocketDecorator(path, options);
+  }
+
+  /**
+   * Decorate a method of an App subclass (usually an async generator) as an SSE endpoint, as
+   * `app.stream()` does.
+   *
+   * @param path The URL path.
+   * @param options Input and output schemas, body cap.
+   * @returns The method decorator.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   * import { z } from "zod";
+   *
+   * const Input = z.object({ prompt: z.string() });
+   *
+   * class Tokens extends App {
+   *   @App.stream("/tokens", { input: Input })
+   *   async *tokens(input: z.infer<typeof Input>) {
+   *     for (const token of input.prompt.split(" ")) yield { token };
+   *   }
+   * }
+   * ```
+   */
+  static stream<
+    I extends Schema | undefined = undefined,
+    O extends Schema | undefined = undefined,
+  >(path: string, options: StreamOptions<I, O> = {}): StreamDecorator<I, O> {
+    return streamDecorator(path, options);
   }
 
   #add(route: Route): this {
     if (!route.path.startsWith("/")) {
       throw new TypeError(`A path must start with "/": ${route.path}`);
     }
+    if (["/health", "/openapi.json"].includes(route.path)) {
+      throw new TypeError(`${route.path} is rally's own route`);
+    }
     if (this.#routes.some((other) => other.path === route.path)) {
       throw new TypeError(`A route is already registered at ${route.path}`);
     }
     this.#routes.push(route);
-    this.#router = undefined;
+    this.#runner?.routesChanged();
     return this;
   }
-
-  #build(): Hono {
-    const router = new Hono();
-    const host = this.#host;
-    const appMax = this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    router.get("/health", () => Response.json({ status: "ok", version: VERSION }));
-    for (const { kind, path, route } of this.#routes) {
-      const limited = { ...route, maxMessageBytes: route.maxMessageBytes || appMax };
-      if (kind === "endpoint") {
-        router.post(path, (c) => handleEndpoint(limited as EndpointRoute, c.req.raw, host));
-        router.all(path, () => fail(405, "Method Not Allowed", { allow: "POST" }));
-      } else {
-        const accept = kind === "realtime"
-          ? (request: Request) => acceptRealtime(limited as RealtimeRoute, request, host)
-          : (request: Request) => acceptWebSocket(limited as WebSocketRoute, request, host);
-        router.get(path, (c) => {
-          const upgrade = c.req.header("upgrade");
-          if (upgrade?.toLowerCase() !== "websocket") {
-            return fail(426, `${path} is a WebSocket endpoint: connect with Upgrade: websocket`, {
-              upgrade: "websocket",
-            });
-          }
-          return accept(c.req.raw);
-        });
-        router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
-      }
-    }
-    router.all("/health", () => fail(405, "Method Not Allowed", { allow: "GET" }));
-    router.notFound((c) => fail(404, `Path ${c.req.path} not found`));
-    router.onError((error, c) => {
-      host.reportError(error, createContext(c.req.raw, () => c.req.raw.signal));
-      return fail(500, "Internal Server Error");
-    });
-    return router;
-  }
 }
 
-function checkMessageBytes(value: number | undefined): void {
-  if (value !== undefined && !(value > 0 && value <= MAX_MESSAGE_BYTES_CEILING)) {
-    throw new RangeError(
-      `maxMessageBytes must be between 1 and ${MAX_MESSAGE_BYTES_CEILING} (64 MiB)`,
-    );
-  }
-}
-
-function logError(error: unknown, ctx: Context): void {
-  console.error(`rally: handler failed (request ${ctx.requestId}):`, error);
+/** A subclass's name in kebab case, as fal names apps (`RealtimeApp` → `realtime-app`). */
+function defaultName(type: abstract new (...args: never) => App): string {
+  const words = type === App ? null : type.name.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+/g);
+  return words?.join("-").toLowerCase() || "rally";
 }

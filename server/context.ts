@@ -5,6 +5,8 @@
  * @module
  */
 import type { Codec } from "../codec.ts";
+import type { RateLimit } from "./rate_limit.ts";
+import type { SessionKind, SessionStats } from "./stats.ts";
 
 /**
  * The context of one HTTP request or one WebSocket session, handed to every handler.
@@ -20,7 +22,16 @@ import type { Codec } from "../codec.ts";
  * ```
  */
 export interface Context {
-  /** Aborts when the client disconnects or the server shuts down. */
+  /**
+   * Aborts when the client goes away (disconnects, or cancels an SSE stream) or when the server
+   * shuts down (after the drain's grace period).
+   *
+   * It is built on first use. For an HTTP endpoint it follows the request's own `signal`, and
+   * in Deno 2.9.6 that signal also aborts after every successful response ("legacy behavior"),
+   * and reading it first prints a one-time warning: work a handler leaves running after it has
+   * returned sees an abort. For an SSE stream it follows the stream's cancellation instead; for
+   * a WebSocket session, the socket's close.
+   */
   readonly signal: AbortSignal;
   /** The request's `x-request-id` header, or a fresh UUID. */
   readonly requestId: string;
@@ -52,29 +63,69 @@ export interface Host {
    * @returns A function that forgets the session.
    */
   track(session: Session): () => void;
+  /** The per-connection rate limit of realtime sessions, when the App sets one. */
+  readonly rateLimit?: RateLimit;
+  /**
+   * Start counting a session's traffic (logged and measured when logs or metrics are on).
+   *
+   * @returns The numbers the session bumps as it goes.
+   */
+  session(kind: SessionKind, ctx: Context, socket: WebSocket): SessionStats;
 }
 
 /**
- * Build the context of a request.
+ * Build the context of a request. For a WebSocket session, pass the signal itself: the request
+ * id is then read at once, since the upgrade request closes after the handshake.
  *
  * @param request The request.
- * @param signal The signal handlers see; by default the request's own, joined with `closing`
- * when that is given (built on first use).
+ * @param signal The signal handlers see, or a function that makes it on first use.
  * @returns The context.
  */
 export function createContext(
   request: Request,
   signal: AbortSignal | (() => AbortSignal),
 ): Context {
-  let resolved: AbortSignal | undefined = typeof signal === "function" ? undefined : signal;
-  let requestId: string | undefined;
-  return {
-    request,
-    get signal() {
-      return resolved ??= (signal as () => AbortSignal)();
-    },
-    get requestId() {
-      return requestId ??= request.headers.get("x-request-id") ?? crypto.randomUUID();
-    },
-  };
+  return new RequestContext(request, signal);
+}
+
+/** A class, not an object literal with getters: V8 shares one shape across all contexts. */
+class RequestContext implements Context {
+  readonly request: Request;
+  #signal?: AbortSignal;
+  #makeSignal?: () => AbortSignal;
+  #requestId?: string;
+
+  constructor(request: Request, signal: AbortSignal | (() => AbortSignal)) {
+    this.request = request;
+    if (typeof signal === "function") this.#makeSignal = signal;
+    else {
+      this.#signal = signal;
+      this.#requestId = requestIdOf(request);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal ??= this.#makeSignal!();
+  }
+
+  get requestId(): string {
+    return this.#requestId ??= requestIdOf(this.request);
+  }
+}
+
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * A request's id: its `x-request-id` header, else a UUID made once per request, so that the
+ * handler's `ctx.requestId` and the request's log line agree.
+ *
+ * @param request The request.
+ * @returns Its id.
+ */
+export function requestIdOf(request: Request): string {
+  const header = request.headers.get("x-request-id");
+  if (header !== null) return header;
+  let id = requestIds.get(request);
+  if (id === undefined) requestIds.set(request, id = crypto.randomUUID());
+  return id;
 }

@@ -51,34 +51,71 @@ export async function handleEndpoint(
   request: Request,
   host: Host,
 ): Promise<Response> {
-  const body = await readInput(request, route.maxMessageBytes, host);
-  if (body instanceof Response) return body;
-  let checked = check(route.input, body.value);
-  if (checked instanceof Promise) checked = await checked;
-  if (checked.issues) {
-    return fail(
-      422,
-      checked.issues.map((issue) => ({
-        loc: ["body", ...(issue.path ?? [])],
-        msg: issue.message,
-        type: "value_error",
-      })),
-    );
-  }
+  const input = await readValidInput(route, request, host);
+  if (input instanceof Response) return input;
   const ctx = createContext(request, () => AbortSignal.any([request.signal, host.closing]));
   try {
-    let output = route.handler(checked.value, ctx);
+    let output = route.handler(input.value, ctx);
     if (output instanceof Promise) output = await output;
-    let result = check(route.output, output);
-    if (result instanceof Promise) result = await result;
-    if (result.issues) {
-      throw new TypeError(`Output failed its schema: ${JSON.stringify(result.issues)}`);
-    }
-    return respond(result.value, request, host);
+    return respond(await validOutput(route.output, output), request, host);
   } catch (error) {
     host.reportError(error, ctx);
     return fail(500, "Internal Server Error");
   }
+}
+
+/** What {@link readValidInput} needs of a route. */
+export interface InputRoute {
+  /** Schema of the body. */
+  input?: Schema;
+  /** Body cap in bytes. */
+  maxMessageBytes: number;
+}
+
+/**
+ * Read a request's body as an input: capped (413), decoded by content type (415, 422) and
+ * validated against the route's schema (422, FastAPI's shape).
+ *
+ * @param route The input schema and body cap.
+ * @param request The request.
+ * @param host The App serving it (for the codec).
+ * @returns The validated input, or the error response to send.
+ */
+export async function readValidInput(
+  route: InputRoute,
+  request: Request,
+  host: Host,
+): Promise<{ value: unknown } | Response> {
+  const body = await readInput(request, route.maxMessageBytes, host);
+  if (body instanceof Response) return body;
+  let checked = check(route.input, body.value);
+  if (checked instanceof Promise) checked = await checked;
+  if (!checked.issues) return checked;
+  return fail(
+    422,
+    checked.issues.map((issue) => ({
+      loc: ["body", ...(issue.path ?? [])],
+      msg: issue.message,
+      type: "value_error",
+    })),
+  );
+}
+
+/**
+ * Validate a handler's output against the route's output schema.
+ *
+ * @param schema The output schema, if any.
+ * @param output What the handler returned or yielded.
+ * @returns The schema's (possibly transformed) value.
+ * @throws {TypeError} when the output fails the schema (a server bug: the client gets a 500).
+ */
+export async function validOutput(schema: Schema | undefined, output: unknown): Promise<unknown> {
+  let result = check(schema, output);
+  if (result instanceof Promise) result = await result;
+  if (result.issues) {
+    throw new TypeError(`Output failed its schema: ${JSON.stringify(result.issues)}`);
+  }
+  return result.value;
 }
 
 /**
@@ -106,11 +143,22 @@ async function readInput(
       `Unsupported content type ${type}: send application/json or application/msgpack`,
     );
   }
-  const bytes = await readCapped(request, maxBytes);
-  if (!bytes) return fail(413, `Request body is larger than ${maxBytes} bytes`);
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) return tooLarge(maxBytes);
+  // The server enforces a declared length, so such a body can be read in one go; Deno reads a
+  // whole body as text without a copy through a buffer.
+  const body = declared === null
+    ? await readCapped(request, maxBytes)
+    : msgpack
+    ? new Uint8Array(await request.arrayBuffer())
+    : await request.text();
+  if (body === undefined) return tooLarge(maxBytes);
   try {
-    if (msgpack) return { value: host.codec.decode(bytes) };
-    return { value: bytes.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(bytes)) };
+    if (typeof body === "string") {
+      return { value: body.length === 0 ? undefined : JSON.parse(body) };
+    }
+    if (msgpack) return { value: host.codec.decode(body) };
+    return { value: body.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(body)) };
   } catch (error) {
     const msg = error instanceof DecodeError
       ? error.message
@@ -119,14 +167,15 @@ async function readInput(
   }
 }
 
-/** Read a body, or return `undefined` as soon as it passes `maxBytes` (never buffering it whole). */
+function tooLarge(maxBytes: number): Response {
+  return fail(413, `Request body is larger than ${maxBytes} bytes`);
+}
+
+/**
+ * Read a body of unknown length, or return `undefined` as soon as it passes `maxBytes` (never
+ * buffering it whole).
+ */
 async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    // The server enforces the declared length, so a body within it can be read in one go.
-    if (Number(declared) > maxBytes) return undefined;
-    return new Uint8Array(await request.arrayBuffer());
-  }
   if (!request.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;

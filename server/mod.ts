@@ -1,6 +1,7 @@
 /**
- * rally's server: an {@link App} of HTTP, realtime and raw WebSocket endpoints, and
- * {@link serve} to host it on `Deno.serve`.
+ * rally's server: an {@link App} of HTTP, SSE, realtime and raw WebSocket endpoints (built
+ * with its builder methods, or as a subclass with decorated methods), and {@link serve} to host
+ * it on `Deno.serve`.
  *
  * @example
  * ```ts
@@ -19,17 +20,32 @@
  *
  * @module
  */
-export { App, type AppOptions, DEFAULT_MAX_MESSAGE_BYTES } from "./app.ts";
+export { App } from "./app.ts";
+export { type AuthOptions, DEFAULT_TOKEN_EXPIRATION, MAX_TOKEN_EXPIRATION } from "./auth.ts";
 export type { Context } from "./context.ts";
+export type { CorsOptions } from "./cors.ts";
+export type {
+  EndpointDecorator,
+  RealtimeDecorator,
+  RouteDecorator,
+  StreamDecorator,
+  WebSocketDecorator,
+} from "./decorators.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
+export type { LogLevel, LogOptions, LogRecord } from "./log.ts";
+export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
+export { type AppOptions, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUE } from "./options.ts";
 export {
   DEFAULT_MAX_PENDING_BYTES,
   type RealtimeHandler,
   type RealtimeInput,
+  type RealtimeMode,
   type RealtimeOptions,
 } from "./realtime.ts";
+export type { RateLimit } from "./rate_limit.ts";
 export type { In, Out, Schema, SchemaIssue, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
+export type { StreamHandler, StreamOptions } from "./stream.ts";
 export {
   type WebSocketHandler,
   type WebSocketMessage,

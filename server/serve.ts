@@ -1,9 +1,10 @@
 /**
- * `serve()`: host an App on `Deno.serve`, with graceful shutdown on signals.
+ * `serve()`: host an App on `Deno.serve`: run its `setup()`, stop gracefully on signals, on an
+ * abort or after `keepAlive` seconds without work, and run its `teardown()` once drained.
  *
  * @module
  */
-import type { App } from "./app.ts";
+import { type App, runnerOf } from "./app.ts";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -25,23 +26,31 @@ export interface ServeOptions {
 export interface Server extends AsyncDisposable {
   /** The address it listens on (with the real port when `port: 0` was asked). */
   readonly addr: Deno.NetAddr;
-  /** Resolves when the server has stopped. */
+  /**
+   * Resolves when the server has stopped; rejects when the App's `setup()` or `teardown()`
+   * threw (the server then stops by itself after a failed setup).
+   */
   readonly finished: Promise<void>;
   /**
-   * Shut down gracefully: stop taking work, drain open sessions for up to `shutdownGraceMs`,
-   * close them with `SHUTTING_DOWN` and 1001, wait for HTTP requests in flight, stop listening.
+   * Shut down gracefully: stop taking work, drain open sessions and requests in flight for up
+   * to `shutdownGraceMs` (sessions end with `SHUTTING_DOWN` and 1001), abort what is left, run
+   * the App's `teardown()`, stop listening.
    *
-   * @returns When the server has stopped.
+   * @returns When the server has stopped; rejects with `teardown()`'s error.
    */
   shutdown(): Promise<void>;
 }
 
 /**
- * Serve an App with `Deno.serve`.
+ * Serve an App with `Deno.serve`. It listens at once and runs the App's `setup()`: `/health`
+ * answers 503 and other requests wait until it has finished. The App's options are read here
+ * (an out-of-range one throws). Once stopped, the same App can be served again.
  *
  * @param app The app.
  * @param options Where to listen and how to stop.
  * @returns The running server.
+ * @throws {RangeError} when an App option is out of range.
+ * @throws {TypeError} when a security option is malformed, or `auth` is on without a secret.
  * @example
  * ```ts
  * import { App, serve } from "@rally/rally/server";
@@ -54,6 +63,7 @@ export interface Server extends AsyncDisposable {
  */
 export function serve(app: App, options: ServeOptions = {}): Server {
   const { signal, signals = true, shutdownGraceMs = 10_000 } = options;
+  const runner = runnerOf(app);
   const httpServer = Deno.serve({
     port: options.port ?? 8000,
     hostname: options.hostname,
@@ -64,23 +74,48 @@ export function serve(app: App, options: ServeOptions = {}): Server {
   const signalNames: Deno.Signal[] = signals && Deno.build.os !== "windows"
     ? ["SIGINT", "SIGTERM"]
     : [];
+  const finished = Promise.withResolvers<void>();
+  finished.promise.catch(() => {}); // a rejection nobody awaits must not end the process
+  let setupError: { error: unknown } | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      for (const name of signalNames) Deno.removeSignalListener(name, onSignal);
-      signal?.removeEventListener("abort", onSignal);
-      await app.drain(shutdownGraceMs);
-      await httpServer.shutdown();
+    if (stopping) return stopping;
+    stopping = (async () => {
+      clearTimeout(idleTimer);
+      for (const name of signalNames) Deno.removeSignalListener(name, stop);
+      signal?.removeEventListener("abort", stop);
+      try {
+        await runner.drain(shutdownGraceMs);
+      } finally {
+        await httpServer.shutdown();
+      }
     })();
+    stopping.then(
+      () => setupError ? finished.reject(setupError.error) : finished.resolve(),
+      finished.reject,
+    );
     return stopping;
   };
-  const onSignal = () => void shutdown();
-  for (const name of signalNames) Deno.addSignalListener(name, onSignal);
-  if (signal?.aborted) onSignal();
-  else signal?.addEventListener("abort", onSignal, { once: true });
+  const stop = () => void shutdown().catch(() => {}); // the error goes to `finished`
+  for (const name of signalNames) Deno.addSignalListener(name, stop);
+  if (signal?.aborted) stop();
+  else signal?.addEventListener("abort", stop, { once: true });
+  runner.start().then(() => {
+    const keepAliveMs = runner.settings.keepAlive * 1000;
+    const check = () => {
+      const idleMs = runner.idleMs();
+      if (idleMs >= keepAliveMs) stop();
+      else idleTimer = setTimeout(check, keepAliveMs - idleMs);
+    };
+    if (Number.isFinite(keepAliveMs) && !stopping) idleTimer = setTimeout(check, keepAliveMs);
+  }, (error) => {
+    setupError = { error };
+    stop();
+  });
   return {
     addr: httpServer.addr as Deno.NetAddr,
-    finished: httpServer.finished,
+    finished: finished.promise,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

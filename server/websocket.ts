@@ -7,6 +7,7 @@
 import { Inbox } from "../inbox.ts";
 import { CloseCode, RealtimeError } from "../protocol.ts";
 import { type Context, createContext, type Host } from "./context.ts";
+import type { SessionStats } from "./stats.ts";
 
 /** One message of a raw WebSocket: text as `string`, binary as `Uint8Array`. */
 export type WebSocketMessage = string | Uint8Array;
@@ -224,10 +225,16 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
  * @returns The 101 response.
  */
 export function acceptWebSocket(route: WebSocketRoute, request: Request, host: Host): Response {
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  // Made before the upgrade, which closes the request: the context reads its headers now.
   const abort = new AbortController();
-  const session = new WebSocketSession(socket, route, abort.signal);
   const ctx = createContext(request, abort.signal);
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  const session = new CountedSession(
+    socket,
+    route,
+    abort.signal,
+    host.session("websocket", ctx, socket),
+  );
   let done: Promise<void> | undefined;
   const forget = host.track({
     async shutdown(graceMs: number) {
@@ -262,6 +269,22 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
 
 /** How long shutdown waits for a peer to answer the close frame, in milliseconds. */
 const CLOSE_WAIT_MS = 2_000;
+
+/** The session rally hands raw WebSocket handlers: it counts messages for logs and metrics. */
+class CountedSession extends WebSocketSession {
+  #stats: SessionStats;
+
+  constructor(socket: WebSocket, limits: WebSocketRoute, signal: AbortSignal, stats: SessionStats) {
+    super(socket, limits, signal);
+    this.#stats = stats;
+    socket.addEventListener("message", () => stats.messagesIn++);
+  }
+
+  override send(data: WebSocketMessage): void {
+    if (!this.signal.aborted) this.#stats.messagesOut++;
+    super.send(data);
+  }
+}
 
 /** Resolves when `socket` has closed, or after `ms` (a peer that never answers the close). */
 function socketClosed(socket: WebSocket, ms: number): Promise<void> {

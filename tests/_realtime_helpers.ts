@@ -29,18 +29,22 @@ export interface Served extends Server {
  *
  * @param app The app.
  * @param shutdownGraceMs The drain grace at shutdown.
+ * @param port The port; by default a free one.
  * @returns The server, with its URLs.
  */
-export function listen(app: App, shutdownGraceMs = 5_000): Served {
+export function listen(app: App, shutdownGraceMs = 5_000, port = 0): Served {
   const server = serve(app, {
-    port: 0,
+    port,
     hostname: "127.0.0.1",
     signals: false,
     shutdownGraceMs,
     onListen() {},
   });
-  const { port } = server.addr;
-  return Object.assign(server, { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}` });
+  const { port: bound } = server.addr;
+  return Object.assign(server, {
+    http: `http://127.0.0.1:${bound}`,
+    ws: `ws://127.0.0.1:${bound}`,
+  });
 }
 
 /**
@@ -109,7 +113,8 @@ export function aborted(signal: AbortSignal): Promise<void> {
 
 /**
  * A plain Deno `WebSocket` (binaryType `"arraybuffer"`) whose frames are read one at a time.
- * Meta frames (`x-fal-message`) are skipped, so that tests see outputs and error frames only.
+ * Meta frames (`x-fal-message`) are skipped, so that tests see outputs and error frames only,
+ * unless the peer is opened with `{ meta: true }`.
  */
 export class Peer implements AsyncDisposable {
   /** The socket. */
@@ -118,12 +123,12 @@ export class Peer implements AsyncDisposable {
   readonly closed: Promise<CloseEvent>;
   #inbox = new Inbox<string | ArrayBuffer>();
 
-  private constructor(socket: WebSocket) {
+  private constructor(socket: WebSocket, meta: boolean) {
     this.socket = socket;
     socket.binaryType = "arraybuffer";
     socket.addEventListener("message", (event) => {
       const data = event.data as string | ArrayBuffer;
-      if (typeof data === "string" && data.includes('"type":"x-fal-message"')) return;
+      if (!meta && typeof data === "string" && data.includes('"type":"x-fal-message"')) return;
       this.#inbox.push(data);
     });
     this.closed = new Promise((resolve) => {
@@ -138,10 +143,11 @@ export class Peer implements AsyncDisposable {
    * Open a socket and wait until it is open.
    *
    * @param url The `ws://` URL.
+   * @param options `meta: true` keeps meta frames in line with the others.
    * @returns The open peer.
    */
-  static async open(url: string): Promise<Peer> {
-    const peer = new Peer(new WebSocket(url));
+  static async open(url: string, options: { meta?: boolean } = {}): Promise<Peer> {
+    const peer = new Peer(new WebSocket(url), options.meta ?? false);
     const opened = new Promise<void>((resolve) => peer.socket.onopen = () => resolve());
     const closed = peer.closed.then((event) => {
       throw new Error(`${url} closed before opening (code ${event.code})`);
@@ -155,7 +161,7 @@ export class Peer implements AsyncDisposable {
     this.socket.send(codec.encode(input));
   }
 
-  /** The next frame that is not a meta frame: text as a string, binary as an ArrayBuffer. */
+  /** The next frame (not a meta frame, unless kept): text as a string, binary as an ArrayBuffer. */
   async next(): Promise<string | ArrayBuffer> {
     const frame = await within(this.#inbox.next(), "the next frame");
     if (frame === undefined) throw new Error("The socket closed while a frame was awaited");
@@ -176,6 +182,20 @@ export class Peer implements AsyncDisposable {
       throw new Error(`Expected a text frame, got output ${JSON.stringify(codec.decode(frame))}`);
     }
     return JSON.parse(frame);
+  }
+
+  /**
+   * Read every frame until the server closes the socket.
+   *
+   * @returns The frames: text as a string, binary decoded.
+   */
+  async rest(): Promise<unknown[]> {
+    const frames: unknown[] = [];
+    for (;;) {
+      const frame = await within(this.#inbox.next(), "the next frame or the close");
+      if (frame === undefined) return frames;
+      frames.push(typeof frame === "string" ? frame : codec.decode(frame));
+    }
   }
 
   /** Wait for the server to close the socket. */

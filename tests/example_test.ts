@@ -89,3 +89,18 @@ Deno.test("examples/client.ts prints the outputs of the example's three endpoint
     ].join("\n"),
   );
 });
+
+Deno.test("example module default-exports the seed's RealtimeApp in the class form, named realtime-app", () => {
+  assert.equal(app.constructor.name, "RealtimeApp");
+  assert.equal(app.name, "realtime-app");
+  const { paths } = app.openapi();
+  assert.deepEqual(Object.keys(paths).sort(), ["/", "/echo", "/health", "/realtime"]);
+  assert.deepEqual(paths["/realtime"]["x-fal-protocol"], {
+    type: "realtime",
+    operationId: "realtime",
+    config: { buffering: 2, sessionTimeout: null, maxBatchSize: 1 },
+    contentType: "application/msgpack",
+    realtimeMode: "unary",
+  });
+  assert.deepEqual(paths["/echo"]["x-fal-protocol"], { type: "websocket", operationId: "echo" });
+});

@@ -439,20 +439,24 @@ Deno.test("http per-endpoint maxMessageBytes overrides the App's either way", as
 
 // Options and routes
 
-Deno.test("App refuses maxMessageBytes over 64 MiB, zero or not a number", () => {
+Deno.test("App refuses maxMessageBytes over 64 MiB, zero or not a number when it starts", async () => {
+  const request = new Request("http://rally.test/health");
   for (const maxMessageBytes of [64 * 1024 * 1024 + 1, 0, -1, NaN]) {
-    assert.throws(() => new App({ maxMessageBytes }), RangeError, String(maxMessageBytes));
+    // Read when the App starts (a subclass's fields are not set in the base constructor).
+    const app = new App({ maxMessageBytes });
+    assert.throws(() => app.fetch(request), RangeError, String(maxMessageBytes));
+    assert.throws(() => serve(app, SERVE), RangeError, String(maxMessageBytes));
     assert.throws(
       () => new App().endpoint("/", { maxMessageBytes }, () => ({})),
       RangeError,
       String(maxMessageBytes),
     );
   }
-  assert.throws(() => new App({ maxMessageBytes: 2 ** 27 }), {
+  assert.throws(() => new App({ maxMessageBytes: 2 ** 27 }).fetch(request), {
     name: "RangeError",
-    message: "maxMessageBytes must be between 1 and 67108864 (64 MiB)",
+    message: "maxMessageBytes must be between 1 and 67108864 (64 MiB), got 134217728",
   });
-  assert.equal(new App({ maxMessageBytes: 64 * 1024 * 1024 }).name, "rally");
+  assert.equal((await new App({ maxMessageBytes: 64 * 1024 * 1024 }).fetch(request)).status, 200);
 });
 
 Deno.test("App refuses a second route at the same path, whatever its kind", () => {

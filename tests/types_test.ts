@@ -31,3 +31,43 @@ Deno.test("handlers take the schema's output type and return its input type", ()
   app.realtime("/batched", { input: Input, maxBatchSize: 2 }, (inputs) => inputs.prompt);
   assert.equal(app.name, "rally");
 });
+
+Deno.test("realtime handler types follow the mode", () => {
+  const app = new App()
+    .realtime("/ss", { input: Input, output: Output, mode: "server_streaming" }, async function* (
+      input,
+    ) {
+      yield { output: input.prompt };
+    })
+    .realtime("/cs", { input: Input, output: Output, mode: "client_streaming" }, async (inputs) => {
+      const prompts: string[] = [];
+      for await (const input of inputs) prompts.push(input.prompt);
+      return { output: prompts.join(",") };
+    })
+    .realtime("/bidi", { input: Input, output: Output, mode: "bidi" }, async function* (inputs) {
+      for await (const input of inputs) yield { output: input.prompt };
+    });
+  // @ts-expect-error server_streaming needs an async iterable of outputs, not one output
+  app.realtime("/ss-one", { output: Output, mode: "server_streaming" }, () => ({ output: "x" }));
+  app.realtime("/ss-many", { input: Input, mode: "server_streaming" }, async function* (inputs) {
+    // @ts-expect-error server_streaming gets one input, not an iterable of them
+    for await (const input of inputs) yield input;
+  });
+  // @ts-expect-error client_streaming gets an iterable of inputs, not one input
+  app.realtime("/cs-one", { input: Input, mode: "client_streaming" }, (input) => input.prompt);
+  // @ts-expect-error client_streaming returns one output, not an async iterable of them
+  app.realtime("/cs-many", { output: Output, mode: "client_streaming" }, async function* () {
+    yield { output: "x" };
+  });
+  // @ts-expect-error bidi yields outputs: returning one is not enough
+  app.realtime("/bidi-one", { output: Output, mode: "bidi" }, () => ({ output: "x" }));
+  app.realtime("/bidi-input", { input: Input, mode: "bidi" }, async function* (input) {
+    // @ts-expect-error bidi gets an iterable of inputs, not one input
+    yield { output: input.prompt };
+  });
+  // @ts-expect-error unary returns one output, not an async iterable of them
+  app.realtime("/unary-many", { output: Output }, async function* () {
+    yield { output: "x" };
+  });
+  assert.equal(app.name, "rally");
+});

@@ -1,0 +1,64 @@
+/**
+ * Profile one variant's server under load: `deno run -A bench/profile.ts <variant>
+ * [--depth 64] [--seconds 5] [--image]`. The server runs with `--cpu-prof`; the client keeps
+ * `depth` messages in flight (HTTP: concurrent requests) for `seconds`; then the server exits,
+ * its profile is written to `bench/results/profiles/`, and its self time is printed by kind of
+ * code and by function.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { summarizeProfile } from "./harness/cpuprofile.ts";
+import { pinClient, startServer } from "./harness/process.ts";
+import { VARIANTS } from "./harness/variants.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: {
+    depth: { type: "string", default: "64" },
+    seconds: { type: "string", default: "5" },
+    image: { type: "boolean" },
+  },
+});
+const variant = VARIANTS.find((v) => v.name === positionals[0]);
+if (!variant) {
+  console.error(`Usage: profile.ts <${VARIANTS.map((v) => v.name).join("|")}> [--depth N] ...`);
+  Deno.exit(2);
+}
+const connect = values.image ? variant.image : variant.small;
+if (!connect) throw new Error(`${variant.name} has no 100 KB payload client`);
+
+const dir = new URL("./results/profiles/", import.meta.url).pathname;
+await Deno.mkdir(dir, { recursive: true });
+const before = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
+const server = await startServer(variant.script, {
+  cpu: await pinClient(),
+  flags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+});
+let count = 0;
+try {
+  const driver = await connect(server);
+  const ms = Number(values.seconds) * 1000;
+  count = await driver.pipeline(Number(values.depth), Infinity, performance.now() + ms);
+  await driver.close();
+} finally {
+  await server.close();
+}
+const written = [...Deno.readDirSync(dir)].find((entry) => !before.has(entry.name));
+if (!written) throw new Error(`No profile was written to ${dir}`);
+const profilePath = `${dir}${written.name}`;
+const summary = summarizeProfile(await Deno.readTextFile(profilePath));
+const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
+const idle = summary.kinds.find((kind) => kind.name === "(idle)")?.share ?? 0;
+const busyUs = (summary.totalMs * 1000 * (1 - idle)) / count;
+console.log(
+  `${variant.name}: ${count} messages, ${summary.totalMs.toFixed(0)} ms sampled, ` +
+    `${busyUs.toFixed(1)} µs of non-idle main-thread time per message`,
+);
+console.log(`profile: ${profilePath}\n\nself time by kind:`);
+for (const { name, share } of summary.kinds) console.log(`${percent(share)}  ${name}`);
+console.log("\nself time by function (top 30):");
+for (const { name, share } of summary.functions.slice(0, 30)) {
+  console.log(`${percent(share)}  ${name}`);
+}

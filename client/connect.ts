@@ -1,0 +1,277 @@
+/**
+ * `connect()`: the callback form of rally's realtime client, built for browser loops where the
+ * latest frame wins. `send` is fire-and-forget (throttled when asked, the newest input winning);
+ * results and errors arrive by callback; lost connections are noticed (a missed heartbeat) and
+ * replaced with jittered exponential backoff. Browser-safe.
+ *
+ * @module
+ */
+import { CloseCode, RealtimeError } from "../protocol.ts";
+import { encodeInput, helloLimit, readFrame } from "./frames.ts";
+import { closeCode, endpointUrl, openSocket, type SocketOptions } from "./socket.ts";
+
+/** How the callback client retries after losing its connection. */
+export interface ReconnectOptions {
+  /** First delay, in ms (before jitter). Default 250. */
+  baseMs?: number;
+  /** Longest delay, in ms. Default 5,000. */
+  capMs?: number;
+  /** Attempts before giving up. Default 10. */
+  attempts?: number;
+}
+
+/** Options of {@link connect}. */
+export interface ConnectOptions<O> extends Omit<SocketOptions, "signal"> {
+  /** Path of the realtime endpoint. Default `"/realtime"`. */
+  path?: string;
+  /** Called with each output. */
+  onResult: (result: O) => void;
+  /** Called with each error frame but `TIMEOUT`, inputs refused locally, and giving up. */
+  onError?: (error: RealtimeError) => void;
+  /** Called each time a connection opens. */
+  onOpen?: () => void;
+  /** Called each time a connection closes, with its code. */
+  onClose?: (event: { code: number; reason: string }) => void;
+  /** Send at most one input per this many ms, leading and trailing, the latest winning. Default 0. */
+  throttleInterval?: number;
+  /** Ask the server to keep at most this many pending inputs (1..60). */
+  maxBuffering?: number;
+  /** Called before every connection attempt for a fresh token (e.g. from your `/tokens` proxy). */
+  tokenProvider?: () => string | Promise<string>;
+  /** Retry policy after a lost connection, or `false` for none. */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * The server's ping interval in seconds: silence for twice this is a dead connection. Default
+   * 15; 0 turns the check off. The check starts once the server has sent a meta frame (`hello` or
+   * `ping`): servers that never ping (fal's) are not taken for dead when quiet.
+   */
+  heartbeat?: number;
+}
+
+/** The handle {@link connect} returns. */
+export interface RealtimeHandle<I> {
+  /**
+   * Send an input, fire-and-forget: throttled when asked; while connecting, only the newest
+   * input waits.
+   *
+   * @param input The input.
+   */
+  send(input: I): void;
+  /** Close for good: no more reconnects. */
+  close(): void;
+}
+
+/** Failures before a connection opens, in a row, that mean it never will (likely auth). */
+const FATAL_FAILURES_BEFORE_OPEN = 3;
+/** Close codes after which the client reconnects by itself. */
+const RETRIED_CODES = new Set([CloseCode.GOING_AWAY, 1006, CloseCode.INTERNAL]);
+
+/**
+ * Connect to a realtime endpoint, callback style (fal's `realtime.connect`).
+ *
+ * @param url The server's base URL, `http(s)://` or `ws(s)://`.
+ * @param options Callbacks, throttle, tokens, retry policy.
+ * @returns `{ send, close }`.
+ * @example
+ * ```ts
+ * import { connect } from "@rally/rally/client";
+ *
+ * const conn = connect<{ image: Uint8Array }, { image: Uint8Array }>("https://example.com", {
+ *   throttleInterval: 64,
+ *   onResult: (result) => console.log(result.image.length),
+ *   onError: (error) => console.error(error.code, error.reason),
+ * });
+ * conn.send({ image: new Uint8Array(1024) });
+ * conn.close();
+ * ```
+ */
+export function connect<I = Record<string, unknown>, O = Record<string, unknown>>(
+  url: string | URL,
+  options: ConnectOptions<O>,
+): RealtimeHandle<I> {
+  return new CallbackConnection<I, O>(url, options);
+}
+
+class CallbackConnection<I, O> implements RealtimeHandle<I> {
+  #url: string | URL;
+  #options: ConnectOptions<O>;
+  #socket?: WebSocket;
+  #state: "idle" | "connecting" | "open" | "closed" = "idle";
+  #waiting?: { input: I };
+  #throttled?: { input: I };
+  #lastSentAt = -Infinity;
+  #lastHeardAt = 0;
+  #pings = false;
+  #maxBytes = Infinity;
+  #attempt = 0;
+  #failuresBeforeOpen = 0;
+  /** Reconnecting after losing an open connection: failed attempts spend the budget only. */
+  #recovering = false;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(url: string | URL, options: ConnectOptions<O>) {
+    this.#url = url;
+    this.#options = options;
+    this.#connect();
+  }
+
+  send(input: I): void {
+    if (this.#state === "closed") return;
+    const interval = this.#options.throttleInterval ?? 0;
+    const wait = this.#lastSentAt + interval - performance.now();
+    if (interval <= 0 || (wait <= 0 && !this.#throttled)) return this.#dispatch(input);
+    const due = !this.#throttled;
+    this.#throttled = { input };
+    if (due) {
+      this.#after(Math.max(0, wait), () => {
+        const latest = this.#throttled!;
+        this.#throttled = undefined;
+        this.#dispatch(latest.input);
+      });
+    }
+  }
+
+  close(): void {
+    this.#state = "closed";
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#waiting = this.#throttled = undefined;
+    this.#socket?.close(CloseCode.NORMAL);
+  }
+
+  #dispatch(input: I): void {
+    this.#lastSentAt = performance.now();
+    if (this.#state !== "open") {
+      this.#waiting = { input };
+      if (this.#state === "idle") this.#connect();
+      return;
+    }
+    try {
+      this.#socket!.send(encodeInput(input, this.#maxBytes));
+    } catch (error) {
+      this.#report(error as RealtimeError);
+    }
+  }
+
+  async #connect(): Promise<void> {
+    this.#state = "connecting";
+    const { path = "/realtime", token, tokenProvider, maxBuffering, headers, key } = this.#options;
+    let socket: WebSocket;
+    try {
+      const fresh = tokenProvider ? await tokenProvider() : token;
+      const target = endpointUrl(this.#url, path, true, {
+        fal_jwt_token: fresh,
+        max_buffering: maxBuffering,
+      });
+      if (this.#stopped()) return;
+      socket = await openSocket(target, { headers, key });
+    } catch (error) {
+      return this.#lost(0, error instanceof RealtimeError ? error.reason : String(error), false);
+    }
+    if (this.#stopped()) return void socket.close(CloseCode.NORMAL);
+    this.#socket = socket;
+    this.#state = "open";
+    this.#attempt = this.#failuresBeforeOpen = 0;
+    this.#recovering = false;
+    this.#lastHeardAt = performance.now();
+    socket.onmessage = (event) => this.#receive(event.data);
+    socket.onclose = (event) => this.#closed(socket, closeCode(event), event.reason);
+    this.#watch(socket);
+    this.#options.onOpen?.();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) this.#dispatch(waiting.input);
+  }
+
+  #receive(data: ArrayBuffer | string): void {
+    this.#lastHeardAt = performance.now();
+    let frame;
+    try {
+      frame = readFrame(data);
+    } catch (error) {
+      return this.#report(new RealtimeError("INTERNAL_ERROR", String(error)));
+    }
+    if (frame.kind === "output") this.#options.onResult(frame.value as O);
+    else if (frame.kind === "error") {
+      if (frame.error.code !== "TIMEOUT") this.#report(frame.error);
+    } else {
+      this.#pings = true;
+      this.#maxBytes = helloLimit(frame.meta) ?? this.#maxBytes;
+    }
+  }
+
+  #closed(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.#socket) return; // replaced after a missed heartbeat
+    this.#socket = undefined;
+    this.#options.onClose?.({ code, reason });
+    if (this.#state === "closed") return;
+    this.#lost(code, reason, true);
+  }
+
+  /** A connection ended or never opened: go idle, retry, or give up. */
+  #lost(code: number, reason: string, opened: boolean): void {
+    this.#state = "idle";
+    if (code === CloseCode.NORMAL) return; // TIMEOUT: the next send reconnects
+    const policy = this.#options.reconnect;
+    const { baseMs = 250, capMs = 5_000, attempts = 10 } = policy || {};
+    // Failures before open are likely auth when connecting afresh; after a lost connection they
+    // are likely a server restarting, which the attempts and their backoff are for.
+    if (opened) this.#recovering = true;
+    else if (!this.#recovering && ++this.#failuresBeforeOpen >= FATAL_FAILURES_BEFORE_OPEN) {
+      return this.#giveUp(
+        `could not connect ${FATAL_FAILURES_BEFORE_OPEN} times in a row (${reason})`,
+      );
+    }
+    if (opened && !RETRIED_CODES.has(code)) {
+      return this.#giveUp(`closed with code ${code} (${reason})`);
+    }
+    if (policy === false || ++this.#attempt > attempts) {
+      return this.#giveUp(
+        `connection lost after ${this.#attempt - 1} reconnect attempts (${reason})`,
+      );
+    }
+    const delay = Math.min(capMs, baseMs * 2 ** (this.#attempt - 1)) * (0.5 + Math.random() / 2);
+    this.#state = "connecting";
+    this.#after(delay, () => this.#connect());
+  }
+
+  #giveUp(reason: string): void {
+    this.#state = "closed";
+    this.#report(new RealtimeError("CONNECTION_CLOSED", reason));
+  }
+
+  /** Treat a connection that has been silent for two heartbeats as dead. */
+  #watch(socket: WebSocket): void {
+    const heartbeatMs = (this.#options.heartbeat ?? 15) * 1000;
+    if (heartbeatMs <= 0) return;
+    const check = () => {
+      if (socket !== this.#socket) return;
+      if (!this.#pings || performance.now() - this.#lastHeardAt <= 2 * heartbeatMs) {
+        return this.#after(heartbeatMs / 2, check);
+      }
+      this.#socket = undefined;
+      socket.onmessage = socket.onclose = null;
+      socket.close();
+      this.#options.onClose?.({ code: 1006, reason: "no heartbeat from the server" });
+      if (this.#state !== "closed") this.#lost(1006, "no heartbeat from the server", true);
+    };
+    this.#after(heartbeatMs / 2, check);
+  }
+
+  /** Whether `close()` was called or the client gave up (state may change across awaits). */
+  #stopped(): boolean {
+    return this.#state === "closed";
+  }
+
+  #report(error: RealtimeError): void {
+    this.#options.onError?.(error);
+  }
+
+  #after(ms: number, callback: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      callback();
+    }, ms);
+    this.#timers.add(timer);
+  }
+}

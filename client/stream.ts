@@ -1,0 +1,117 @@
+/**
+ * `stream()`: call an SSE streaming endpoint and iterate over its outputs. Browser-safe.
+ *
+ * @module
+ */
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { httpError } from "./http.ts";
+import { endpointUrl } from "./socket.ts";
+
+/** Options of {@link stream}. */
+export interface StreamOptions {
+  /** Path of the endpoint. Default `"/"`. */
+  path?: string;
+  /** The input, sent as the JSON body. */
+  input?: unknown;
+  /** A token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** An API key, sent as `Authorization: Key <key>` (keep keys out of browsers). */
+  key?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Aborts the request (the server's handler sees its `ctx.signal` abort). */
+  signal?: AbortSignal;
+}
+
+/**
+ * An SSE stream ended with an `event: error`: the server's handler failed, or the server shut
+ * down mid-stream.
+ *
+ * @example
+ * ```ts
+ * import { stream, StreamError } from "@rally/rally/client";
+ *
+ * try {
+ *   for await (const out of stream("http://127.0.0.1:8000", { path: "/tokens" })) {
+ *     console.log(out);
+ *   }
+ * } catch (error) {
+ *   if (error instanceof StreamError) console.log(error.detail); // "Internal Server Error"
+ * }
+ * ```
+ */
+export class StreamError extends Error {
+  /** The error event's `detail`. */
+  readonly detail: unknown;
+
+  /**
+   * Make the error of an error event.
+   *
+   * @param detail The event's `detail`.
+   */
+  constructor(detail: unknown) {
+    super(`Stream failed: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+    this.name = "StreamError";
+    this.detail = detail;
+  }
+}
+
+/**
+ * Call an SSE streaming endpoint: `POST` the input, then yield each event's parsed `data`. The
+ * iterable is returned at once; the request starts with the iteration. Leaving the loop (or
+ * aborting `signal`) cancels the request.
+ *
+ * @param url The server's base URL.
+ * @param options Path, input, token, headers, signal.
+ * @returns The outputs, in order.
+ * @throws {HttpError} (from the iteration) when the server answers with an error status.
+ * @throws {StreamError} (from the iteration) when the stream ends with an error event.
+ * @example
+ * ```ts
+ * import { stream } from "@rally/rally/client";
+ *
+ * for await (const out of stream("http://127.0.0.1:8000", { path: "/tokens", input: { prompt: "a b" } })) {
+ *   console.log(out); // { token: "a" }, then { token: "b" }
+ * }
+ * ```
+ */
+export function stream<O = Record<string, unknown>>(
+  url: string | URL,
+  options: StreamOptions = {},
+): AsyncIterable<O> {
+  return events<O>(url, options);
+}
+
+async function* events<O>(url: string | URL, options: StreamOptions): AsyncGenerator<O, void> {
+  const cancel = new AbortController();
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "text/event-stream",
+    ...options.headers,
+  };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  else if (options.key) headers.authorization = `Key ${options.key}`;
+  try {
+    const response = await fetch(endpointUrl(url, options.path ?? "/", false), {
+      method: "POST",
+      headers,
+      body: JSON.stringify(options.input ?? null),
+      signal: options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal,
+    });
+    if (!response.ok) throw await httpError(response);
+    const type = response.headers.get("content-type") ?? "";
+    if (!type.startsWith("text/event-stream") || !response.body) {
+      throw new TypeError(`Expected an event stream from ${response.url}, got ${type || "none"}`);
+    }
+    const parsed = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    for await (const event of parsed) {
+      const data = JSON.parse(event.data);
+      if (event.event === "error") throw new StreamError(data?.detail ?? data);
+      yield data as O;
+    }
+  } finally {
+    cancel.abort();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The class form: standard (TC39) method decorators that register a subclass's methods on the
+ * App's route table, the same table the builder methods fill. `App` exposes them as statics
+ * (`@App.endpoint`, `@App.realtime`, `@App.websocket`, `@App.stream`), so that they never clash
+ * with the client's `realtime()` and `stream()`.
+ *
+ * Each decorator adds an initializer that runs when an instance is built (right after `super()`
+ * returns), registering the method bound to the instance: `this` in a route method is the App.
+ *
+ * @module
+ */
+import type { App } from "./app.ts";
+import type { EndpointHandler, EndpointOptions } from "./http.ts";
+import type { RealtimeHandler, RealtimeMode, RealtimeOptions } from "./realtime.ts";
+import type { Schema } from "./schema.ts";
+import type { StreamHandler, StreamOptions } from "./stream.ts";
+import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
+
+/**
+ * A method decorator for route methods of an App subclass: the method takes and returns what a
+ * handler of type `H` does, with the App as `this`.
+ *
+ * @typeParam H The handler type of the route.
+ */
+export type RouteDecorator<H extends (...args: never[]) => unknown> = <This extends App>(
+  method: (this: This, ...args: Parameters<H>) => ReturnType<H>,
+  context: ClassMethodDecoratorContext<This>,
+) => void;
+
+/** `@App.endpoint`: decorates an HTTP endpoint's handler. */
+export type EndpointDecorator<I extends Schema | undefined, O extends Schema | undefined> =
+  RouteDecorator<EndpointHandler<I, O>>;
+
+/** `@App.realtime`: decorates a realtime endpoint's handler. */
+export type RealtimeDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  B extends number | undefined,
+  M extends RealtimeMode,
+> = RouteDecorator<RealtimeHandler<I, O, B, M>>;
+
+/** `@App.websocket`: decorates a raw WebSocket endpoint's handler. */
+export type WebSocketDecorator = RouteDecorator<WebSocketHandler>;
+
+/** `@App.stream`: decorates an SSE endpoint's handler, usually an async generator. */
+export type StreamDecorator<I extends Schema | undefined, O extends Schema | undefined> =
+  RouteDecorator<StreamHandler<I, O>>;
+
+/**
+ * Make `@App.endpoint(path, options)`.
+ *
+ * @param path The URL path.
+ * @param options As for `app.endpoint()`.
+ * @returns The decorator.
+ */
+export function endpointDecorator<I extends Schema | undefined, O extends Schema | undefined>(
+  path: string,
+  options: EndpointOptions<I, O>,
+): EndpointDecorator<I, O> {
+  return (method, context) =>
+    register(context, (app) => app.endpoint(path, options, method.bind(app)));
+}
+
+/**
+ * Make `@App.realtime(path, options)`.
+ *
+ * @param path The URL path.
+ * @param options As for `app.realtime()`.
+ * @returns The decorator.
+ */
+export function realtimeDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  B extends number | undefined,
+  M extends RealtimeMode,
+>(path: string, options: RealtimeOptions<I, O, B, M>): RealtimeDecorator<I, O, B, M> {
+  return (method, context) =>
+    register(
+      context,
+      (app) => app.realtime(path, options, method.bind(app) as RealtimeHandler<I, O, B, M>),
+    );
+}
+
+/**
+ * Make `@App.websocket(path, options)`.
+ *
+ * @param path The URL path.
+ * @param options As for `app.websocket()`.
+ * @returns The decorator.
+ */
+export function websocketDecorator(
+  path: string,
+  options: WebSocketOptions,
+): WebSocketDecorator {
+  return (method, context) =>
+    register(context, (app) => app.websocket(path, options, method.bind(app)));
+}
+
+/**
+ * Make `@App.stream(path, options)`.
+ *
+ * @param path The URL path.
+ * @param options As for `app.stream()`.
+ * @returns The decorator.
+ */
+export function streamDecorator<I extends Schema | undefined, O extends Schema | undefined>(
+  path: string,
+  options: StreamOptions<I, O>,
+): StreamDecorator<I, O> {
+  return (method, context) =>
+    register(context, (app) => app.stream(path, options, method.bind(app)));
+}
+
+function register<This extends App>(
+  context: ClassMethodDecoratorContext<This>,
+  add: (app: This) => void,
+): void {
+  if (context.kind !== "method" || context.static) {
+    throw new TypeError(
+      `App route decorators go on instance methods, not on ${String(context.name)}`,
+    );
+  }
+  context.addInitializer(function (this: This) {
+    add(this);
+  });
+}

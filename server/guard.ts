@@ -1,0 +1,181 @@
+/**
+ * What stands in front of an App's routes, from its security and operations options: the log
+ * and metrics of each request, CORS (HTTP only), the `Origin` check of upgrades, auth, rally's
+ * own `POST /tokens` and `GET /metrics`, the `maxSessions` bound and the per-connection rate
+ * limit. The checks of a WebSocket upgrade run in PROTOCOL.md's order: `Origin` (403), auth
+ * (401), session limit (503), then the upgrade.
+ *
+ * @module
+ */
+import type { Context as HonoContext, Hono, MiddlewareHandler, Next } from "hono";
+import type { AppOptions } from "./options.ts";
+import { Auth } from "./auth.ts";
+import { type Context, type Host, requestIdOf } from "./context.ts";
+import { corsMiddleware } from "./cors.ts";
+import { fail } from "./http.ts";
+import { type Logger, readLog } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { checkOrigin, readOrigins } from "./origin.ts";
+import { checkRateLimit, type RateLimit } from "./rate_limit.ts";
+import { type SessionKind, SessionStats } from "./stats.ts";
+
+/** The App options the guard reads. */
+export type GuardOptions =
+  & Required<Pick<AppOptions, "name">>
+  & Pick<
+    AppOptions,
+    "auth" | "allowedOrigins" | "cors" | "maxSessions" | "rateLimit" | "log" | "metrics"
+  >;
+
+/** The guard of one App run: see the module doc. */
+export class Guard {
+  /** Open sessions (realtime and raw) allowed at once. */
+  readonly maxSessions: number;
+  /** The per-connection rate limit of realtime sessions, if any. */
+  readonly rateLimit: RateLimit | undefined;
+  #auth: Auth | undefined;
+  #origins: Set<string> | undefined;
+  #cors: MiddlewareHandler | undefined;
+  #log: Logger | undefined;
+  #metrics: Metrics | undefined;
+  /** Upgrade requests' URLs, read before the upgrade closes the request. */
+  #urls = new WeakMap<Request, string>();
+
+  /**
+   * Read and check the options.
+   *
+   * @param options The App (its options as properties).
+   * @param paths The paths of its routes, which must not take rally's own.
+   * @throws {TypeError} for auth without a secret, a route at `/tokens` or `/metrics` where
+   * rally serves them, or a malformed option.
+   * @throws {RangeError} for a number out of range.
+   */
+  constructor(options: GuardOptions, paths: Iterable<string>) {
+    const { maxSessions } = options;
+    if (maxSessions !== undefined && !(Number.isInteger(maxSessions) && maxSessions >= 1)) {
+      throw new RangeError(`maxSessions must be a whole number of at least 1, got ${maxSessions}`);
+    }
+    this.maxSessions = maxSessions ?? Infinity;
+    this.rateLimit = checkRateLimit(options.rateLimit);
+    this.#auth = options.auth ? new Auth(options.auth, options.name) : undefined;
+    this.#origins = readOrigins(options.allowedOrigins);
+    this.#cors = corsMiddleware(options.cors);
+    this.#log = readLog(options.log, options.name);
+    this.#metrics = options.metrics ? new Metrics(options.name) : undefined;
+    this.checkPaths(paths);
+  }
+
+  /**
+   * Refuse routes at the paths rally serves itself: `/tokens` with auth, `/metrics` with
+   * metrics.
+   *
+   * @param paths The routes' paths.
+   * @throws {TypeError} on a clash.
+   */
+  checkPaths(paths: Iterable<string>): void {
+    for (const path of paths) {
+      if (path === "/tokens" && this.#auth) {
+        throw new TypeError("/tokens is rally's own route when auth is on: move that route");
+      }
+      if (path === "/metrics" && this.#metrics) {
+        throw new TypeError("/metrics is rally's own route with metrics: true: move that route");
+      }
+    }
+  }
+
+  /**
+   * Put the middlewares and rally's own routes on a router, before the App's routes.
+   *
+   * @param router The router, with no route yet.
+   * @param host The App serving it.
+   */
+  install(router: Hono, host: Host): void {
+    if (this.#log || this.#metrics) router.use("*", (c, next) => this.#observe(c, next));
+    if (this.#cors) router.use("*", this.#cors);
+    if (this.#origins || this.#auth) router.use("*", (c, next) => this.#check(c, next));
+    const auth = this.#auth;
+    if (auth) {
+      router.post("/tokens", (c) => auth.tokens(c.req.raw, host));
+      router.all("/tokens", () => fail(405, "Method Not Allowed", { allow: "POST" }));
+    }
+    const metrics = this.#metrics;
+    if (metrics) {
+      router.get("/metrics", () => metrics.respond());
+      router.all("/metrics", () => fail(405, "Method Not Allowed", { allow: "GET" }));
+    }
+  }
+
+  /**
+   * Start counting a session; with logs or metrics on, it is logged and measured at its open
+   * and at its socket's close.
+   *
+   * @param kind The endpoint's kind.
+   * @param ctx The session's context.
+   * @param socket Its socket.
+   * @returns The numbers the session keeps.
+   */
+  session(kind: SessionKind, ctx: Context, socket: WebSocket): SessionStats {
+    const metrics = this.#metrics;
+    const log = this.#log;
+    // The request is closed once upgraded: its URL was kept by #observe, which runs whenever
+    // logs or metrics are on (nothing reads the path otherwise).
+    const url = new URL(this.#urls.get(ctx.request) ?? "http://rally.invalid/");
+    const stats = new SessionStats(
+      kind,
+      url.pathname,
+      ctx.requestId,
+      kind === "realtime" ? metrics?.handlerLatency : undefined,
+    );
+    if (!log && !metrics) return stats;
+    metrics?.sessionOpened(stats);
+    log?.sessionOpen(stats, url.search);
+    const onClose = (event: CloseEvent) => {
+      socket.removeEventListener("close", onClose); // Deno may fire close twice
+      stats.closeCode = event.code || 1006;
+      metrics?.sessionClosed(stats);
+      log?.sessionClose(stats);
+    };
+    socket.addEventListener("close", onClose);
+    return stats;
+  }
+
+  /**
+   * The `maxSessions` check, right before an upgrade.
+   *
+   * @param open Sessions open now.
+   * @returns Nothing when one more may open, else the 503 to answer.
+   */
+  admitSession(open: number): Response | undefined {
+    if (open < this.maxSessions) return undefined;
+    return fail(503, "Too many open sessions: try again later", { "retry-after": "1" });
+  }
+
+  async #observe(c: HonoContext, next: Next): Promise<void> {
+    const started = performance.now();
+    const request = c.req.raw;
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+      this.#urls.set(request, request.url);
+      requestIdOf(request); // fixed now, while the headers can still be read
+    }
+    await next();
+    const status = c.res.status;
+    if (status === 101) return; // sessions log their own open and close
+    const ms = performance.now() - started;
+    this.#metrics?.request(status, ms / 1000);
+    this.#log?.request(request, requestIdOf(request), status, ms);
+  }
+
+  async #check(c: HonoContext, next: Next): Promise<Response | void> {
+    const request = c.req.raw;
+    if (this.#origins && c.req.header("upgrade")?.toLowerCase() === "websocket") {
+      const refused = checkOrigin(request, this.#origins);
+      if (refused) return refused;
+    }
+    // `/health` stays open for probes; `/tokens` checks its own key.
+    if (this.#auth && c.req.path !== "/health" && c.req.path !== "/tokens") {
+      const refused = await this.#auth.check(request);
+      if (refused) return refused;
+    }
+    await next();
+  }
+}

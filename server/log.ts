@@ -1,0 +1,248 @@
+/**
+ * Structured logs: one JSON record per HTTP request and per WebSocket session open and close,
+ * with the request id, the path (credentials in the query redacted), the status or close code,
+ * durations, message counts, drops and error frames. Off unless asked for: the App's `log`
+ * option, else the `RALLY_LOG` environment variable (which `rally serve` sets to `info` when it
+ * is unset).
+ *
+ * @module
+ */
+import type { SessionStats } from "./stats.ts";
+
+/**
+ * How much to log: `info` logs every request and session; `warn` only 4xx, 5xx and sessions
+ * closed with 1008 or 1011; `error` only 5xx and 1011. `debug` logs what `info` does (rally writes
+ * no debug records of its own yet).
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The `log` option of an App. */
+export interface LogOptions {
+  /** The lowest level logged, or `"off"`. Default `"info"`. */
+  level?: LogLevel | "off";
+  /**
+   * Where records go. Default: one JSON line each on stdout. A sink that throws loses the record,
+   * never the request.
+   */
+  sink?: (record: LogRecord) => void;
+}
+
+/**
+ * One log record: an HTTP request (`msg: "request"`) or a session's open or close
+ * (`msg: "session open"`, `msg: "session close"`).
+ */
+export interface LogRecord {
+  /** When, as an ISO 8601 string. */
+  time: string;
+  /** `info`, or `warn` for 4xx and close 1008, `error` for 5xx and close 1011. */
+  level: LogLevel;
+  /** What happened. */
+  msg: "request" | "session open" | "session close";
+  /** The App's name. */
+  app: string;
+  /** The request's `x-request-id`, or the UUID rally gave it (the handlers' `ctx.requestId`). */
+  requestId: string;
+  /** The HTTP method (requests). */
+  method?: string;
+  /** The URL path. */
+  path: string;
+  /** The query string, with credentials (`fal_jwt_token`, `token`, `key`, ...) redacted. */
+  query?: string;
+  /** The HTTP status (requests). */
+  status?: number;
+  /** The endpoint's kind (sessions). */
+  kind?: "realtime" | "websocket";
+  /** The close code (session close). */
+  code?: number;
+  /** Time to the response's headers (requests) or the session's lifetime, in ms. */
+  durationMs?: number;
+  /** Messages received (session close). */
+  messagesIn?: number;
+  /** Messages sent (session close). */
+  messagesOut?: number;
+  /** Inputs dropped by buffering (session close). */
+  dropped?: number;
+  /** Inputs refused by the rate limit (session close). */
+  rateLimited?: number;
+  /** Error frames sent, by code (session close, when there were any). */
+  errors?: Record<string, number>;
+  /** Handler calls timed: realtime outputs (session close). */
+  handlerCalls?: number;
+  /** Total handler time, in ms (session close). */
+  handlerMs?: number;
+}
+
+const LEVELS: Record<LogLevel | "off", number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  off: 99,
+};
+/** Query parameters whose values never reach a log. */
+const SECRET_PARAM = /token|key|secret|password|auth|signature/i;
+
+/** Writes {@link LogRecord}s of one App at or above its level. */
+export class Logger {
+  #app: string;
+  #min: number;
+  #sink: (record: LogRecord) => void;
+
+  /**
+   * Make a logger.
+   *
+   * @param app The App's name, in every record.
+   * @param level The lowest level written.
+   * @param sink Where records go.
+   */
+  constructor(app: string, level: LogLevel, sink: (record: LogRecord) => void = writeLine) {
+    this.#app = app;
+    this.#min = LEVELS[level];
+    this.#sink = sink;
+  }
+
+  /**
+   * Log one HTTP request.
+   *
+   * @param request The request.
+   * @param requestId Its id.
+   * @param status The response's status.
+   * @param durationMs Time to the response.
+   */
+  request(request: Request, requestId: string, status: number, durationMs: number): void {
+    const level: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+    if (LEVELS[level] < this.#min) return;
+    const url = new URL(request.url);
+    this.#write({
+      time: new Date().toISOString(),
+      level,
+      msg: "request",
+      app: this.#app,
+      requestId,
+      method: request.method,
+      path: url.pathname,
+      ...(url.search ? { query: redactQuery(url.search) } : {}),
+      status,
+      durationMs: round(durationMs),
+    });
+  }
+
+  /**
+   * Log a session's open.
+   *
+   * @param stats The session's numbers.
+   * @param search The upgrade request's query string.
+   */
+  sessionOpen(stats: SessionStats, search: string): void {
+    if (LEVELS.info < this.#min) return;
+    this.#write({
+      time: new Date().toISOString(),
+      level: "info",
+      msg: "session open",
+      app: this.#app,
+      requestId: stats.requestId,
+      path: stats.path,
+      ...(search ? { query: redactQuery(search) } : {}),
+      kind: stats.kind,
+    });
+  }
+
+  /**
+   * Log a session's close.
+   *
+   * @param stats The session's numbers, with its close code.
+   */
+  sessionClose(stats: SessionStats): void {
+    const code = stats.closeCode ?? 1006;
+    const level: LogLevel = code === 1011 ? "error" : code === 1008 ? "warn" : "info";
+    if (LEVELS[level] < this.#min) return;
+    this.#write({
+      time: new Date().toISOString(),
+      level,
+      msg: "session close",
+      app: this.#app,
+      requestId: stats.requestId,
+      path: stats.path,
+      kind: stats.kind,
+      code,
+      durationMs: round(performance.now() - stats.openedAt),
+      messagesIn: stats.messagesIn,
+      messagesOut: stats.messagesOut,
+      dropped: stats.dropped,
+      rateLimited: stats.rateLimited,
+      ...(stats.errors ? { errors: { ...stats.errors } } : {}),
+      handlerCalls: stats.handlerCalls,
+      handlerMs: round(stats.handlerSeconds * 1000),
+    });
+  }
+
+  #write(record: LogRecord): void {
+    try {
+      this.#sink(record);
+    } catch {
+      // A failing sink loses the record, never the request.
+    }
+  }
+}
+
+/**
+ * Read the `log` option: an App's own setting, else `RALLY_LOG` (`debug`, `info`, `warn`,
+ * `error` or `off`), else off.
+ *
+ * @param option The App's `log` option.
+ * @param app The App's name.
+ * @returns The logger, or `undefined` when logging is off.
+ * @throws {RangeError} for an unknown level.
+ */
+export function readLog(option: boolean | LogOptions | undefined, app: string): Logger | undefined {
+  if (option === false) return undefined;
+  const options = option === true ? {} : option;
+  const level = options ? options.level ?? "info" : envLevel();
+  if (level === undefined || level === "off") return undefined;
+  if (!Object.hasOwn(LEVELS, level)) {
+    const what = options ? "log.level" : "RALLY_LOG";
+    throw new RangeError(`${what} must be debug, info, warn, error or off, got ${level}`);
+  }
+  return new Logger(app, level, options?.sink);
+}
+
+/**
+ * A query string with the values of credential-like parameters (`fal_jwt_token`, `token`,
+ * `key`, `secret`, ...) replaced by `[REDACTED]`.
+ *
+ * @param search The query string, with or without its `?`.
+ * @returns The redacted query string, with its `?`.
+ */
+export function redactQuery(search: string): string {
+  const query = search.startsWith("?") ? search.slice(1) : search;
+  const pairs = query.split("&").map((pair) => {
+    const equals = pair.indexOf("=");
+    const rawName = equals === -1 ? pair : pair.slice(0, equals);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replaceAll("+", " "));
+    } catch {
+      // a malformed escape: match the raw name
+    }
+    return SECRET_PARAM.test(name) ? `${rawName}=[REDACTED]` : pair;
+  });
+  return `?${pairs.join("&")}`;
+}
+
+function envLevel(): LogLevel | "off" | undefined {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("RALLY_LOG");
+  } catch {
+    return undefined; // no --allow-env: no logs unless the App asks
+  }
+  return value === undefined || value === "" ? undefined : value.toLowerCase() as LogLevel;
+}
+
+function writeLine(record: LogRecord): void {
+  console.log(JSON.stringify(record));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,127 @@
+/**
+ * The App's options: what they are, their defaults, and the checks of the numeric ones (run
+ * when an App starts, since a subclass's fields are set only after the base constructor).
+ *
+ * @module
+ */
+import type { AuthOptions } from "./auth.ts";
+import type { Context } from "./context.ts";
+import type { CorsOptions } from "./cors.ts";
+import type { LogOptions } from "./log.ts";
+import type { RateLimit } from "./rate_limit.ts";
+
+/**
+ * Options of an {@link App}. Each one is also a public property of the App, so a subclass
+ * can set it as a class field instead (a field wins over the constructor's option) or, for the
+ * hooks, as a method. They are read when the App starts (at `serve()` or its first request).
+ */
+export interface AppOptions {
+  /** The app's name (fal's app name). Default: a subclass's name in kebab case, else `"rally"`. */
+  name?: string;
+  /** Largest message or body accepted by every endpoint that does not set its own. Default 16 MiB, at most 64 MiB. */
+  maxMessageBytes?: number;
+  /**
+   * Called with every error a handler throws (clients see only a generic message).
+   * Default: `console.error`.
+   */
+  onError?: (error: unknown, ctx: Context) => void;
+  /** Runs before the App takes work (load a model here): at `serve()`, or on the first request. */
+  setup?: () => void | Promise<void>;
+  /** Runs at shutdown, once in-flight work has drained (under rally's `serve()`). */
+  teardown?: () => void | Promise<void>;
+  /** Seconds with no request and no open socket after which `serve()` stops by itself. Default: never. */
+  keepAlive?: number;
+  /** HTTP and SSE requests handled at once; more wait in a queue. Default: no limit. */
+  maxConcurrency?: number;
+  /** Requests that may wait for a `maxConcurrency` slot; more get 503. Default 100. */
+  maxQueue?: number;
+  /**
+   * Turn auth on for every route but `/health`: keys, tokens from `POST /tokens`, or `verify`.
+   * Needs a secret (`auth.secret` or `RALLY_SECRET`). Default: off.
+   */
+  auth?: AuthOptions;
+  /** Origins allowed to open WebSockets (others get 403; no `Origin` passes). Default: any. */
+  allowedOrigins?: readonly string[];
+  /** CORS for HTTP and SSE endpoints and their preflights (`true`: any origin). Default: off. */
+  cors?: boolean | CorsOptions;
+  /** Open WebSocket sessions (realtime and raw) at once; more get 503. Default: no limit. */
+  maxSessions?: number;
+  /** What one realtime connection may send per second. Default: no limit. */
+  rateLimit?: RateLimit;
+  /**
+   * Structured logs, one JSON line per HTTP request and per session open and close (`true`:
+   * level `info` on stdout). Default: the `RALLY_LOG` environment variable's level, else off
+   * (`rally serve` sets `RALLY_LOG=info` when it is unset).
+   */
+  log?: boolean | LogOptions;
+  /** Serve `GET /metrics` in Prometheus' text format (behind auth when auth is on). Default false. */
+  metrics?: boolean;
+}
+
+/** The default of `maxMessageBytes`: 16 MiB (uvicorn's, which fal's runners use). */
+export const DEFAULT_MAX_MESSAGE_BYTES: number = 16 * 1024 * 1024;
+/** The default of `maxQueue`: requests that may wait for a `maxConcurrency` slot. */
+export const DEFAULT_MAX_QUEUE: number = 100;
+/** Deno closes a connection that sends a frame over 64 MiB, so no limit may pass it. */
+const MAX_MESSAGE_BYTES_CEILING = 64 * 1024 * 1024;
+
+/** The numeric options as an App sets them (each may be unset). */
+export type Limits = Pick<
+  AppOptions,
+  "maxMessageBytes" | "keepAlive" | "maxConcurrency" | "maxQueue"
+>;
+
+/** The numeric options checked, with their defaults filled in. */
+export interface Settings {
+  /** Largest message or body, in bytes. */
+  maxMessageBytes: number;
+  /** Seconds without work before `serve()` stops by itself (`Infinity`: never). */
+  keepAlive: number;
+  /** HTTP and SSE requests handled at once (`Infinity`: no limit). */
+  maxConcurrency: number;
+  /** Requests that may wait for a slot. */
+  maxQueue: number;
+}
+
+/**
+ * Check an App's numeric options and fill in their defaults.
+ *
+ * @param limits The options as set.
+ * @returns The settings to run with.
+ * @throws {RangeError} for a value out of range.
+ */
+export function readSettings(limits: Limits): Settings {
+  const { keepAlive, maxConcurrency, maxQueue } = limits;
+  checkMessageBytes(limits.maxMessageBytes);
+  if (keepAlive !== undefined && !(keepAlive > 0)) {
+    throw new RangeError(`keepAlive must be a positive number of seconds, got ${keepAlive}`);
+  }
+  if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
+    throw new RangeError(
+      `maxConcurrency must be a whole number of at least 1, got ${maxConcurrency}`,
+    );
+  }
+  if (maxQueue !== undefined && !(Number.isInteger(maxQueue) && maxQueue >= 0)) {
+    throw new RangeError(`maxQueue must be a whole number of at least 0, got ${maxQueue}`);
+  }
+  return {
+    maxMessageBytes: limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    keepAlive: keepAlive ?? Infinity,
+    maxConcurrency: maxConcurrency ?? Infinity,
+    maxQueue: maxQueue ?? DEFAULT_MAX_QUEUE,
+  };
+}
+
+/**
+ * Check a `maxMessageBytes` option.
+ *
+ * @param value The option, if set.
+ * @throws {RangeError} unless it is between 1 and 64 MiB.
+ */
+export function checkMessageBytes(value: number | undefined): void {
+  if (value !== undefined && !(value > 0 && value <= MAX_MESSAGE_BYTES_CEILING)) {
+    throw new RangeError(
+      `maxMessageBytes must be between 1 and ${MAX_MESSAGE_BYTES_CEILING} (64 MiB), got ${value}`,
+    );
+  }
+}

@@ -1,0 +1,487 @@
+/**
+ * One realtime session. A receive side puts raw frames in a bounded pending buffer (the oldest
+ * drops when it overflows: latest frames win); a run side takes them, decodes, validates, calls
+ * the handler and sends its outputs, pausing while the socket does not drain. The two sides meet
+ * only at the pending buffer; the handler never sees the socket.
+ *
+ * @module
+ */
+import { DecodeError, decodeText } from "../codec.ts";
+import {
+  CloseCode,
+  END_OF_INPUT,
+  errorFrame,
+  type HelloLimits,
+  metaFrame,
+  RealtimeError,
+  TIMEOUT_REASON,
+} from "../protocol.ts";
+import type { Context, Host, Session } from "./context.ts";
+import type { RealtimeRoute } from "./realtime.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { check, summarize } from "./schema.ts";
+import type { SessionStats } from "./stats.ts";
+
+/** Past this many unsent bytes on the socket, the session stops taking work. */
+const HIGH_WATER_MARK = 1024 * 1024;
+/** How often a paused session looks at the socket again, in milliseconds. */
+const DRAIN_POLL_MS = 5;
+/** `dropped` frames go out at most this often, in milliseconds. */
+const DROPPED_INTERVAL_MS = 100;
+/**
+ * How long shutdown waits for the client to answer the close frame, in milliseconds: the server
+ * stops right after, and cutting the connection mid-handshake can lose the last frames.
+ */
+const CLOSE_WAIT_MS = 1_000;
+/** What the input of a streaming-input session gives once it has ended. */
+const END = Symbol("end of input");
+
+type Frame = ArrayBuffer | string;
+/** A pending frame, or the refusal of one that waits for its turn to be sent. */
+type Pending = Frame | RealtimeError;
+
+/** A realtime session on an upgraded socket; it runs itself from the socket's events. */
+export class RealtimeSession implements Session {
+  #socket: WebSocket;
+  #route: RealtimeRoute;
+  #host: Host;
+  #ctx: Context;
+  #abort: AbortController;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+  #busy = false;
+  #closed = false;
+  #draining = false;
+  #inputEnded = false;
+  #awaitingInput = false;
+  #refused = 0;
+  #unreportedDrops = 0;
+  #lastDropReport = -Infinity;
+  #lastActivity = performance.now();
+  #lastSent = performance.now();
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #wake?: () => void;
+  #resume?: () => void;
+  #onIdle?: () => void;
+  #forget: () => void;
+  #stats: SessionStats;
+  #limiter: RateLimiter | undefined;
+
+  /**
+   * Run a session on a socket.
+   *
+   * @param socket The upgraded socket (not yet open).
+   * @param route The endpoint, with the session's own `buffering`.
+   * @param ctx The handler's context, made before the upgrade closed the request.
+   * @param abort Aborts `ctx.signal`; the session aborts it when it ends.
+   * @param host The App serving it.
+   */
+  constructor(
+    socket: WebSocket,
+    route: RealtimeRoute,
+    ctx: Context,
+    abort: AbortController,
+    host: Host,
+  ) {
+    this.#socket = socket;
+    this.#route = route;
+    this.#host = host;
+    this.#ctx = ctx;
+    this.#abort = abort;
+    this.#forget = host.track(this);
+    this.#stats = host.session("realtime", ctx, socket);
+    this.#limiter = host.rateLimit && new RateLimiter(host.rateLimit);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => this.#open();
+    socket.onmessage = (event) => this.#receive(event.data);
+    socket.onclose = () => this.#end();
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    this.#draining = true;
+    this.#endInput();
+    if (this.#busy || this.#pending.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+        this.#after(graceMs, resolve);
+      });
+    }
+    if (this.#closed) return;
+    const unprocessed = this.#pending.length + this.#refused + (this.#busy ? 1 : 0);
+    this.#reportDrops();
+    this.#stats.error("SHUTTING_DOWN");
+    this.#send(
+      errorFrame("SHUTTING_DOWN", "server is shutting down", { retryable: true, unprocessed }),
+    );
+    this.#socket.close(CloseCode.GOING_AWAY, "server is shutting down");
+    this.#end();
+    await closed(this.#socket, CLOSE_WAIT_MS);
+  }
+
+  #open(): void {
+    const route = this.#route;
+    if (route.hello) {
+      const limits: HelloLimits = {
+        maxMessageBytes: route.maxMessageBytes,
+        buffering: Number.isFinite(route.buffering) ? route.buffering : null,
+        maxBatchSize: route.maxBatchSize,
+        sessionTimeout: Number.isFinite(route.sessionTimeout) ? route.sessionTimeout : null,
+      };
+      this.#send(metaFrame("hello", { limits }));
+    }
+    if (Number.isFinite(route.sessionTimeout)) this.#armTimeout(route.sessionTimeout * 1000);
+    if (route.heartbeat > 0) this.#armPing();
+    if (route.mode !== "unary") this.#runStreaming();
+  }
+
+  #receive(data: Frame): void {
+    if (this.#closed) return;
+    if (this.#draining) {
+      this.#refused++;
+      return;
+    }
+    if (data === END_OF_INPUT) {
+      if (this.#route.mode !== "unary") this.#endInput();
+      return;
+    }
+    this.#stats.messagesIn++;
+    const route = this.#route;
+    const size = typeof data === "string" ? textSize(data, route.maxMessageBytes) : data.byteLength;
+    // An oversized frame is not decoded, but its refusal waits its turn: answers go out in order.
+    const frame: Pending = size > route.maxMessageBytes
+      ? new RealtimeError(
+        "MESSAGE_TOO_LARGE",
+        `message of ${size} bytes is over the limit of ${route.maxMessageBytes}`,
+      )
+      : data;
+    if (
+      frame === data && this.#limiter !== undefined && !this.#limiter.take(size, performance.now())
+    ) {
+      return this.#overRate();
+    }
+    if (this.#inputEnded) {
+      return this.#error(
+        frame instanceof RealtimeError
+          ? frame
+          : new RealtimeError("INVALID_INPUT", "the input has ended"),
+      );
+    }
+    this.#lastActivity = performance.now();
+    const pending = this.#pending;
+    pending.push(frame);
+    this.#pendingBytes += frameSize(frame);
+    let dropped = 0;
+    while (
+      pending.length > 1 &&
+      (pending.length > route.buffering || this.#pendingBytes > route.maxPendingBytes)
+    ) {
+      this.#pendingBytes -= frameSize(pending.shift()!);
+      dropped++;
+    }
+    if (dropped > 0) this.#noteDrops(dropped);
+    if (route.mode !== "unary") this.#wakeUp();
+    else if (!this.#busy) this.#runUnary();
+  }
+
+  async #runUnary(): Promise<void> {
+    this.#busy = true;
+    const route = this.#route;
+    try {
+      while (!this.#closed && this.#pending.length > 0) {
+        if (this.#socket.bufferedAmount > HIGH_WATER_MARK) {
+          await this.#drained();
+          continue;
+        }
+        const frames = route.maxBatchSize > 1
+          ? this.#pending.splice(0, route.maxBatchSize)
+          : [this.#pending.shift()!];
+        const inputs: unknown[] = [];
+        for (const frame of frames) {
+          this.#pendingBytes -= frameSize(frame);
+          const input = await this.#decode(frame);
+          if (input instanceof RealtimeError) this.#error(input);
+          else inputs.push(input);
+        }
+        if (inputs.length === 0) continue;
+        const started = performance.now();
+        try {
+          let output = route.handler(route.maxBatchSize > 1 ? inputs : inputs[0], this.#ctx);
+          if (output instanceof Promise) output = await output;
+          await this.#sendOutput(output, started);
+        } catch (error) {
+          this.#fail(error);
+        }
+      }
+    } finally {
+      this.#busy = false;
+      this.#lastActivity = performance.now();
+      this.#onIdle?.();
+    }
+  }
+
+  async #runStreaming(): Promise<void> {
+    this.#busy = true;
+    const { mode, handler } = this.#route;
+    try {
+      let started = performance.now();
+      let result: unknown;
+      if (mode === "server_streaming") {
+        const input = await this.#firstValidInput();
+        if (input === END) return;
+        started = performance.now();
+        result = handler(input, this.#ctx);
+      } else {
+        result = handler(this.#inputs(), this.#ctx);
+      }
+      if (mode === "client_streaming") {
+        await this.#sendOutput(await result, started);
+        return;
+      }
+      for await (const output of result as AsyncIterable<unknown>) {
+        await this.#sendOutput(output, started);
+        if (this.#closed) break;
+        if (this.#socket.bufferedAmount > HIGH_WATER_MARK) await this.#drained();
+        started = performance.now();
+      }
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#busy = false;
+      this.#onIdle?.();
+      // While draining, shutdown() ends the session with SHUTTING_DOWN instead.
+      if (!this.#draining) this.#finish();
+    }
+  }
+
+  async #firstValidInput(): Promise<unknown> {
+    for (;;) {
+      try {
+        return await this.#nextInput();
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
+  }
+
+  /** The inputs of a streaming-input session; an invalid one throws its `RealtimeError`. */
+  #inputs(): AsyncIterable<unknown> {
+    const iterator: AsyncIterableIterator<unknown> = {
+      next: async () => {
+        const value = await this.#nextInput();
+        return value === END ? { done: true, value: undefined } : { done: false, value };
+      },
+      // Leaving a `for await` early does not end the input: the handler may read on.
+      return: () => Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  async #nextInput(): Promise<unknown> {
+    for (;;) {
+      const frame = this.#pending.shift();
+      if (frame !== undefined) {
+        this.#pendingBytes -= frameSize(frame);
+        const input = await this.#decode(frame);
+        if (input instanceof RealtimeError) throw input;
+        return input;
+      }
+      if (this.#inputEnded || this.#closed) return END;
+      this.#awaitingInput = true;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#awaitingInput = false;
+    }
+  }
+
+  /** Decode and validate one frame: the input, or the `RealtimeError` to answer it with. */
+  async #decode(frame: Pending): Promise<unknown> {
+    if (frame instanceof RealtimeError) return frame;
+    let value: unknown;
+    try {
+      value = typeof frame === "string" ? decodeText(frame) : this.#host.codec.decode(frame);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return new RealtimeError("INVALID_INPUT", error.message);
+    }
+    try {
+      let checked = check(this.#route.input, value);
+      if (checked instanceof Promise) checked = await checked;
+      if (!checked.issues) return checked.value;
+      return new RealtimeError("INVALID_INPUT", summarize(checked.issues), {
+        issues: checked.issues,
+      });
+    } catch (error) {
+      // A schema that throws (a failing transform) is a server bug, not a bad input.
+      this.#host.reportError(error, this.#ctx);
+      return new RealtimeError("INTERNAL_ERROR", "the input schema failed");
+    }
+  }
+
+  /** Validate, encode and send one output; throws when it fails its schema or cannot encode. */
+  async #sendOutput(output: unknown, started: number): Promise<void> {
+    let checked = check(this.#route.output, output);
+    if (checked instanceof Promise) checked = await checked;
+    if (checked.issues) {
+      throw new TypeError(`Output failed its schema: ${summarize(checked.issues)}`);
+    }
+    this.#send(this.#host.codec.encodeShared(checked.value));
+    const seconds = (performance.now() - started) / 1000;
+    this.#stats.messagesOut++;
+    this.#stats.handled(seconds);
+    if (this.#route.emitTimings) this.#send(metaFrame("timings", { timing: seconds }));
+  }
+
+  /** An input over the rate limit is refused: a warning first, then close 1008 if it goes on. */
+  #overRate(): void {
+    this.#stats.rateLimited++;
+    const limiter = this.#limiter!;
+    const refusal = limiter.refuse(performance.now());
+    if (refusal === "warn") {
+      this.#stats.error("RATE_LIMITED");
+      this.#send(errorFrame("RATE_LIMITED", limiter.reason, { retryable: true }));
+    } else if (refusal === "close") {
+      this.#reportDrops();
+      this.#socket.close(CloseCode.POLICY, "rate limit exceeded");
+      this.#end();
+    }
+  }
+
+  /** Answer a failure: a `RealtimeError` as its own frame, anything else as `INTERNAL_ERROR`. */
+  #fail(error: unknown): void {
+    if (error instanceof RealtimeError && error.code !== "CONNECTION_CLOSED") {
+      return this.#error(error);
+    }
+    this.#host.reportError(error, this.#ctx);
+    this.#error(new RealtimeError("INTERNAL_ERROR", "the handler failed"));
+  }
+
+  #error(error: RealtimeError): void {
+    if (error.code === "CONNECTION_CLOSED") return;
+    this.#stats.error(error.code);
+    this.#send(
+      errorFrame(error.code, error.reason, error.issues ? { issues: error.issues } : undefined),
+    );
+  }
+
+  #send(data: string | Uint8Array): void {
+    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#socket.send(data);
+    this.#lastSent = performance.now();
+  }
+
+  /** Normal end: `TIMEOUT`, then close 1000. */
+  #finish(): void {
+    if (this.#closed) return;
+    this.#reportDrops();
+    this.#error(new RealtimeError("TIMEOUT", TIMEOUT_REASON));
+    this.#socket.close(CloseCode.NORMAL, "timeout");
+    this.#end();
+  }
+
+  #endInput(): void {
+    this.#inputEnded = true;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resume = resolve;
+      const poll = () => {
+        if (this.#closed || this.#socket.bufferedAmount <= HIGH_WATER_MARK / 2) resolve();
+        else this.#after(DRAIN_POLL_MS, poll);
+      };
+      poll();
+    });
+  }
+
+  #armTimeout(ms: number): void {
+    this.#after(ms, () => {
+      const timeoutMs = this.#route.sessionTimeout * 1000;
+      const idleMs = performance.now() - this.#lastActivity;
+      if (idleMs < timeoutMs) return this.#armTimeout(timeoutMs - idleMs);
+      const waiting = this.#route.mode === "unary" ? !this.#busy : this.#awaitingInput;
+      if (!waiting || this.#pending.length > 0) return this.#armTimeout(timeoutMs);
+      if (this.#route.mode === "client_streaming" || this.#route.mode === "bidi") this.#endInput();
+      else this.#finish();
+    });
+  }
+
+  #armPing(): void {
+    const intervalMs = this.#route.heartbeat * 1000;
+    this.#after(Math.max(0, this.#lastSent + intervalMs - performance.now()), () => {
+      if (performance.now() - this.#lastSent >= intervalMs) this.#send(metaFrame("ping"));
+      this.#armPing();
+    });
+  }
+
+  #noteDrops(count: number): void {
+    this.#stats.dropped += count;
+    const first = this.#unreportedDrops === 0;
+    this.#unreportedDrops += count;
+    if (!first) return; // a report is already due
+    const wait = this.#lastDropReport + DROPPED_INTERVAL_MS - performance.now();
+    if (wait <= 0) this.#reportDrops();
+    else this.#after(wait, () => this.#reportDrops());
+  }
+
+  #reportDrops(): void {
+    if (this.#unreportedDrops === 0) return;
+    this.#send(metaFrame("dropped", { count: this.#unreportedDrops }));
+    this.#unreportedDrops = 0;
+    this.#lastDropReport = performance.now();
+  }
+
+  /** A timer that the session clears when it ends. */
+  #after(ms: number, callback: () => void): void {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      callback();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#pending.length = 0;
+    this.#pendingBytes = 0;
+    this.#abort.abort();
+    this.#forget();
+    this.#wakeUp();
+    this.#resume?.();
+    this.#onIdle?.();
+  }
+}
+
+/** Wait until `socket` has closed, or `ms` milliseconds at most. */
+function closed(socket: WebSocket, ms: number): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.removeEventListener("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.addEventListener("close", done);
+  });
+}
+
+function frameSize(frame: Pending): number {
+  if (frame instanceof RealtimeError) return 0;
+  return typeof frame === "string" ? frame.length : frame.byteLength;
+}
+
+/** The UTF-8 size of a text frame, counted exactly only when it could pass `limit`. */
+function textSize(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : new TextEncoder().encode(text).length;
+}

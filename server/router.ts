@@ -1,0 +1,112 @@
+/**
+ * The route table and the Hono router built from it: `GET /health`, `GET /openapi.json`, and
+ * each route with its method, its 405 and 426 answers, and the gate that holds requests until
+ * the App is set up and counts them for `maxConcurrency`, the drain and `keepAlive`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { createContext, type Host } from "./context.ts";
+import { type EndpointRoute, fail, handleEndpoint } from "./http.ts";
+import { acceptRealtime, type RealtimeRoute } from "./realtime.ts";
+import { handleStream, type StreamRoute } from "./stream.ts";
+import { acceptWebSocket, type WebSocketRoute } from "./websocket.ts";
+
+/** One entry of an App's route table. */
+export type Route =
+  | { kind: "endpoint"; path: string; route: EndpointRoute }
+  | { kind: "stream"; path: string; route: StreamRoute }
+  | { kind: "realtime"; path: string; route: RealtimeRoute }
+  | { kind: "websocket"; path: string; route: WebSocketRoute };
+
+/** What the router needs from the run of its App. */
+export interface Gate {
+  /** What routes need from their App. */
+  readonly host: Host;
+  /** The App's `maxMessageBytes`, for routes that set none. */
+  readonly maxMessageBytes: number;
+  /** The answer to `GET /health`. */
+  health(): Response;
+  /** The OpenAPI document. */
+  openapi(): unknown;
+  /**
+   * Wait until the App is set up.
+   *
+   * @returns Nothing when it can take work, else the 503 to answer.
+   */
+  admit(): Response | undefined | Promise<Response | undefined>;
+  /**
+   * Wait until the App is set up, then check `maxSessions` (a WebSocket upgrade's last check).
+   *
+   * @returns Nothing when the session may open, else the 503 to answer.
+   */
+  admitSession(): Response | undefined | Promise<Response | undefined>;
+  /**
+   * Put the App's middlewares (logs, metrics, CORS, `Origin` and auth checks) and rally's own
+   * routes on the router, before its routes.
+   *
+   * @param router The new router.
+   */
+  guard(router: Hono): void;
+  /**
+   * Run an HTTP or SSE request once admitted and given a `maxConcurrency` slot.
+   *
+   * @param run Answers the request; calls `done` once its work is over.
+   * @returns Its response, or a 503.
+   */
+  work(run: (done: () => void) => Promise<Response>): Promise<Response>;
+}
+
+/**
+ * Build the router of a route table.
+ *
+ * @param routes The routes.
+ * @param gate The run of the App.
+ * @returns The router.
+ */
+export function buildRouter(routes: readonly Route[], gate: Gate): Hono {
+  const router = new Hono();
+  const host = gate.host;
+  gate.guard(router);
+  router.get("/health", () => gate.health());
+  router.get("/openapi.json", () => Response.json(gate.openapi()));
+  for (const entry of routes) {
+    const path = entry.path;
+    const maxMessageBytes = entry.route.maxMessageBytes || gate.maxMessageBytes;
+    if (entry.kind === "endpoint") {
+      const route = { ...entry.route, maxMessageBytes };
+      router.post(
+        path,
+        (c) => gate.work((done) => handleEndpoint(route, c.req.raw, host).finally(done)),
+      );
+    } else if (entry.kind === "stream") {
+      const route = { ...entry.route, maxMessageBytes };
+      router.post(path, (c) => gate.work((done) => handleStream(route, c, host, done)));
+    } else {
+      const accept = entry.kind === "realtime"
+        ? (request: Request) => acceptRealtime({ ...entry.route, maxMessageBytes }, request, host)
+        : (request: Request) => acceptWebSocket({ ...entry.route, maxMessageBytes }, request, host);
+      router.get(path, (c): Response | Promise<Response> => {
+        if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+          return fail(426, `${path} is a WebSocket endpoint: connect with Upgrade: websocket`, {
+            upgrade: "websocket",
+          });
+        }
+        const refused = gate.admitSession();
+        if (refused === undefined) return accept(c.req.raw);
+        return Promise.resolve(refused).then((response): Response => response ?? accept(c.req.raw));
+      });
+    }
+    const allow = entry.kind === "endpoint" || entry.kind === "stream" ? "POST" : "GET";
+    router.all(path, () => fail(405, "Method Not Allowed", { allow }));
+  }
+  for (const path of ["/health", "/openapi.json"]) {
+    router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
+  }
+  router.notFound((c) => fail(404, `Path ${c.req.path} not found`));
+  router.onError((error, c) => {
+    host.reportError(error, createContext(c.req.raw, () => c.req.raw.signal));
+    return fail(500, "Internal Server Error");
+  });
+  return router;
+}

@@ -1,0 +1,113 @@
+/**
+ * SSE streaming endpoints: `POST path` with an input body as for HTTP endpoints; the response is
+ * `text/event-stream` with one `data: <json>` event per output the handler yields, and
+ * `event: error` with `data: {"detail":...}` when the handler fails. Built on Hono's
+ * `streamSSE`.
+ *
+ * @module
+ */
+import type { Context as HonoContext } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { type Context, createContext, type Host } from "./context.ts";
+import { readValidInput, validOutput } from "./http.ts";
+import type { In, Out, Schema } from "./schema.ts";
+
+/** Options of an SSE streaming endpoint. */
+export interface StreamOptions<I extends Schema | undefined, O extends Schema | undefined> {
+  /** Schema of the request body; failures get 422 before the stream starts. */
+  input?: I;
+  /** Schema of each output; a failure ends the stream with an error event. */
+  output?: O;
+  /** Largest body accepted, in bytes (413 past it). Default: the App's. */
+  maxMessageBytes?: number;
+}
+
+/**
+ * An SSE endpoint's handler: the validated input in, outputs out, usually an async generator.
+ * The stream ends when the iterable does.
+ */
+export type StreamHandler<I extends Schema | undefined, O extends Schema | undefined> = (
+  input: In<I>,
+  ctx: Context,
+) => AsyncIterable<Out<O>> | Iterable<Out<O>>;
+
+/** An SSE endpoint as the App keeps it. */
+export interface StreamRoute {
+  /** Input schema. */
+  input?: Schema;
+  /** Output schema, applied to each output. */
+  output?: Schema;
+  /** Body cap in bytes. */
+  maxMessageBytes: number;
+  /** The handler. */
+  handler: (input: unknown, ctx: Context) => AsyncIterable<unknown> | Iterable<unknown>;
+}
+
+/**
+ * Answer one POST to an SSE endpoint. Input errors are answered as for HTTP endpoints
+ * (413, 415, 422); past them the response is a stream.
+ *
+ * @param route The endpoint.
+ * @param c Hono's context of the request.
+ * @param host The App serving it.
+ * @param done Called once when the handler's work is over (the stream ended or never began).
+ * @returns The response.
+ */
+export async function handleStream(
+  route: StreamRoute,
+  c: HonoContext,
+  host: Host,
+  done: () => void,
+): Promise<Response> {
+  const request = c.req.raw;
+  let input: { value: unknown } | Response;
+  try {
+    input = await readValidInput(route, request, host);
+  } catch (error) {
+    done();
+    throw error;
+  }
+  if (input instanceof Response) {
+    done();
+    return input;
+  }
+  // Deno's request.signal also aborts after every successful response (and warns when read),
+  // so the handler's signal follows the stream's own cancellation instead.
+  const cancel = new AbortController();
+  const ctx = createContext(request, () => AbortSignal.any([cancel.signal, host.closing]));
+  return streamSSE(c, async (sse) => {
+    sse.onAbort(() => cancel.abort());
+    try {
+      const detail = await pump(route, input.value, ctx, sse, host);
+      if (detail && !sse.aborted) {
+        await sse.writeSSE({ event: "error", data: JSON.stringify({ detail }) });
+      }
+    } finally {
+      done();
+    }
+  });
+}
+
+/** Send the handler's outputs as events; returns the detail of the error event to end with. */
+async function pump(
+  route: StreamRoute,
+  input: unknown,
+  ctx: Context,
+  sse: SSEStreamingApi,
+  host: Host,
+): Promise<string | undefined> {
+  try {
+    for await (const output of route.handler(input, ctx)) {
+      if (sse.aborted || host.closing.aborted) break;
+      await sse.writeSSE({ data: JSON.stringify(await validOutput(route.output, output)) });
+    }
+  } catch (error) {
+    // After a cancel or a shutdown, the handler's error is only its way out.
+    if (!ctx.signal.aborted) {
+      host.reportError(error, ctx);
+      return "Internal Server Error";
+    }
+  }
+  // A stream that the shutdown cut short must not look complete.
+  return host.closing.aborted ? "Server is shutting down" : undefined;
+}

@@ -5,29 +5,10 @@
  * @module
  */
 import { realtime, run, wsConnect } from "../client/mod.ts";
+import { within } from "./_realtime_helpers.ts";
 
 /** The repository's root, where `deno.json` is: child processes run there. */
 export const ROOT: URL = new URL("../", import.meta.url);
-
-/**
- * Wait for a promise, or fail after `ms` milliseconds.
- *
- * @param promise What to wait for.
- * @param ms How long to wait.
- * @param what What is awaited, for the error message.
- * @returns The promise's value.
- */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * A port that was free a moment ago: listen on port 0, read the port, close.
@@ -133,7 +114,7 @@ export function spawnDeno(args: string[], env: Record<string, string> = {}): Chi
     send();
     const repeat = repeatEveryMs ? setInterval(send, repeatEveryMs) : undefined;
     try {
-      return await within(status, ms, `deno ${args.join(" ")} to exit on ${signal}`);
+      return await within(status, `deno ${args.join(" ")} to exit on ${signal}`, ms);
     } catch (error) {
       process.kill("SIGKILL");
       await status;
@@ -147,12 +128,12 @@ export function spawnDeno(args: string[], env: Record<string, string> = {}): Chi
     process,
     output: () => text,
     waitFor: (pattern, ms) =>
-      within(waitFor(pattern), ms, `${pattern} from deno ${args.join(" ")}`).catch((error) => {
+      within(waitFor(pattern), `${pattern} from deno ${args.join(" ")}`, ms).catch((error) => {
         throw new Error(`${(error as Error).message}\noutput so far:\n${text}`);
       }),
     exited: async (ms) => {
       try {
-        await within(status, ms, `deno ${args.join(" ")} to exit`);
+        await within(status, `deno ${args.join(" ")} to exit`, ms);
       } finally {
         await stop("SIGKILL");
       }
@@ -201,7 +182,7 @@ export function callExample(url: string): Promise<typeof EXAMPLE_RESULTS> {
       }
       return { http, realtime: outputs, websocket: messages };
     })(),
-    15_000,
     `the example's endpoints at ${url}`,
+    15_000,
   );
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { Codec } from "../codec.ts";
 import { App, type AppOptions, type Context, serve } from "../server/mod.ts";
 import { HttpError, run } from "../client/mod.ts";
-import { within } from "./_helpers.ts";
+import { within } from "./_realtime_helpers.ts";
 
 const codec = new Codec();
 const Input = z.object({ prompt: z.string() });
@@ -318,10 +318,10 @@ Deno.test("http ctx.signal aborts when the app drains during the handler", async
     return { aborted: ctx.signal.aborted };
   });
   const response = postJson(app, "/", {});
-  const signal = await within(started.promise, 5_000, "the handler to start");
+  const signal = await within(started.promise, "the handler to start", 5_000);
   assert.equal(signal.aborted, false);
   await app.drain(0);
-  assert.deepEqual(await (await within(Promise.resolve(response), 5_000, "a response")).json(), {
+  assert.deepEqual(await (await within(Promise.resolve(response), "a response", 5_000)).json(), {
     aborted: true,
   });
 });
@@ -341,10 +341,10 @@ Deno.test("http ctx.signal aborts when the client disconnects", async () => {
     method: "POST",
     signal: client.signal,
   });
-  await within(started.promise, 5_000, "the handler to start");
+  await within(started.promise, "the handler to start", 5_000);
   client.abort();
   await assert.rejects(request, { name: "AbortError" });
-  await within(aborted.promise, 5_000, "ctx.signal to abort");
+  await within(aborted.promise, "ctx.signal to abort", 5_000);
 });
 
 // Body caps
@@ -398,8 +398,8 @@ Deno.test("http answers 413 to a chunked body over the cap without reading it wh
         headers: { "content-type": "application/json" },
         body,
       }),
-      5_000,
       "a response while the body is still open",
+      5_000,
     );
   } finally {
     answered.resolve();

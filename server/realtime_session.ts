@@ -175,7 +175,12 @@ export class RealtimeSession implements Session {
       pending.length > 1 &&
       (pending.length > route.buffering || this.#pendingBytes > route.maxPendingBytes)
     ) {
-      this.#pendingBytes -= frameSize(pending.shift()!);
+      // The oldest input drops; a waiting refusal never does (errors must not vanish).
+      const oldest = pending[0] instanceof RealtimeError
+        ? pending.findIndex((entry) => !(entry instanceof RealtimeError))
+        : 0;
+      if (oldest < 0 || oldest === pending.length - 1) break;
+      this.#pendingBytes -= frameSize(pending.splice(oldest, 1)[0]);
       dropped++;
     }
     if (dropped > 0) this.#noteDrops(dropped);

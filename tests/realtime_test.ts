@@ -282,6 +282,37 @@ Deno.test("realtime refuses an oversized frame with MESSAGE_TOO_LARGE without de
   assert.deepEqual(calls, [{ n: 1 }, { n: 2 }]);
 });
 
+Deno.test("realtime never drops a waiting MESSAGE_TOO_LARGE when buffering drops inputs", async () => {
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const seen: number[] = [];
+  const app = new App({ onError() {} }).realtime(
+    "/rt",
+    { buffering: 1, maxMessageBytes: 1024 },
+    async (input) => {
+      seen.push((input as N).n);
+      if (seen.length === 1) {
+        started.resolve();
+        await release.promise;
+      }
+      return input;
+    },
+  );
+  await using server = listen(app);
+  await using peer = await Peer.open(`${server.ws}/rt`);
+  peer.send({ n: 1 });
+  await within(started.promise, "the first call");
+  peer.socket.send(new Uint8Array(2000)); // refused, waits its turn behind input 1
+  peer.send({ n: 2 }); // pending: [refusal, 2]
+  peer.send({ n: 3 }); // drops 2, never the refusal
+  await delay(50);
+  release.resolve();
+  assert.deepEqual(await peer.output(), { n: 1 });
+  assert.equal((await peer.control()).error, "MESSAGE_TOO_LARGE");
+  assert.deepEqual(await peer.output(), { n: 3 });
+  assert.deepEqual(seen, [1, 3]);
+});
+
 Deno.test("realtime accepts a JSON text frame as an input", async () => {
   const Input = z.object({ prompt: z.string() });
   const app = new App().realtime("/rt", { input: Input }, (input) => ({ output: input.prompt }));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { realtime, run, wsConnect } from "../client/mod.ts";
 import { within } from "./_realtime_helpers.ts";
 
@@ -185,4 +186,40 @@ export function callExample(url: string): Promise<typeof EXAMPLE_RESULTS> {
     `the example's endpoints at ${url}`,
     15_000,
   );
+}
+
+/**
+ * Run `deno serve` on a module at 127.0.0.1 on a free port, call `body` once it listens, then
+ * stop it with SIGTERM and assert that it exited 0.
+ *
+ * @param module The module, relative to the repository's root.
+ * @param workers Workers (`--parallel` with `DENO_JOBS` when over 1).
+ * @param body What to do with the running server, given its base URL and port.
+ */
+export async function withDenoServe(
+  module: string,
+  workers: number,
+  body: (url: string, port: number) => Promise<void>,
+): Promise<void> {
+  const port = freePort();
+  const parallel = workers > 1 ? ["--parallel"] : [];
+  const child = spawnDeno(
+    ["serve", ...parallel, "-A", "--port", String(port), "--host", "127.0.0.1", module],
+    { DENO_JOBS: String(workers) },
+  );
+  let status: Deno.CommandStatus;
+  try {
+    await child.waitFor(
+      workers > 1
+        ? new RegExp(`Listening on .* with ${workers} threads`)
+        : new RegExp(`Listening on http://127\\.0\\.0\\.1:${port}/`),
+      30_000,
+    );
+    await body(`http://127.0.0.1:${port}`, port);
+  } finally {
+    // Deno 2.9.6 drops a SIGTERM that arrives while a worker is still starting (the first one
+    // answers before the others are up), so send it until the process goes.
+    status = await child.stop("SIGTERM", workers > 1 ? { repeatEveryMs: 1_000 } : undefined);
+  }
+  assert.equal(status.code, 0, child.output());
 }

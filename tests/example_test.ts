@@ -1,47 +1,16 @@
 import assert from "node:assert/strict";
 import { serve } from "../server/mod.ts";
 import app from "../examples/realtime_app.ts";
-import { callExample, EXAMPLE_RESULTS, freePort, spawnDeno } from "./_helpers.ts";
-
-const STARTUP_MS = 30_000;
+import { callExample, EXAMPLE_RESULTS, spawnDeno, withDenoServe } from "./_helpers.ts";
 
 Deno.test("example module answers on all three endpoints under deno serve", async () => {
-  const port = freePort();
-  const child = spawnDeno([
-    "serve",
-    "-A",
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "examples/realtime_app.ts",
-  ]);
-  let status: Deno.CommandStatus;
-  try {
-    await child.waitFor(new RegExp(`Listening on http://127\\.0\\.0\\.1:${port}/`), STARTUP_MS);
-    assert.deepEqual(await callExample(`http://127.0.0.1:${port}`), EXAMPLE_RESULTS);
-  } finally {
-    status = await child.stop("SIGTERM");
-  }
-  assert.equal(status.code, 0, child.output());
+  await withDenoServe("examples/realtime_app.ts", 1, async (url) => {
+    assert.deepEqual(await callExample(url), EXAMPLE_RESULTS);
+  });
 });
 
 Deno.test("example module answers under deno serve --parallel with two workers", async () => {
-  const port = freePort();
-  const child = spawnDeno([
-    "serve",
-    "--parallel",
-    "-A",
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "examples/realtime_app.ts",
-  ], { DENO_JOBS: "2" });
-  let status: Deno.CommandStatus;
-  try {
-    await child.waitFor(/Listening on .* with 2 threads/, STARTUP_MS);
-    const url = `http://127.0.0.1:${port}`;
+  await withDenoServe("examples/realtime_app.ts", 2, async (url) => {
     // Several requests, so that both workers are likely to take some.
     for (let i = 0; i < 6; i++) {
       const response = await fetch(`${url}/`, {
@@ -52,12 +21,7 @@ Deno.test("example module answers under deno serve --parallel with two workers",
       assert.deepEqual(await response.json(), { output: `p${i}` });
     }
     assert.deepEqual(await callExample(url), EXAMPLE_RESULTS);
-  } finally {
-    // Deno 2.9.6 drops a SIGTERM that arrives while a worker is still starting (the first one
-    // answers before the second is up), so send it until the process goes.
-    status = await child.stop("SIGTERM", { repeatEveryMs: 1_000 });
-  }
-  assert.equal(status.code, 0, child.output());
+  });
 });
 
 Deno.test("examples/client.ts prints the outputs of the example's three endpoints", async () => {
@@ -73,7 +37,7 @@ Deno.test("examples/client.ts prints the outputs of the example's three endpoint
     "examples/client.ts",
     `http://127.0.0.1:${server.addr.port}`,
   ]);
-  const status = await client.exited(STARTUP_MS);
+  const status = await client.exited(30_000);
   assert.equal(status.code, 0, client.output());
   assert.equal(
     client.output(),

@@ -4,26 +4,12 @@
  * metrics): nothing is shared between workers.
  */
 import assert from "node:assert/strict";
-import { freePort, spawnDeno } from "./_helpers.ts";
+import { withDenoServe } from "./_helpers.ts";
 import { Peer } from "./_realtime_helpers.ts";
 import { WORKER_HEADER } from "./fixtures/worker_app.ts";
 
 Deno.test("deno serve --parallel with 2 workers: both answer, each with its own state", async () => {
-  const port = freePort();
-  const child = spawnDeno([
-    "serve",
-    "--parallel",
-    "-A",
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "tests/fixtures/worker_app.ts",
-  ], { DENO_JOBS: "2" });
-  let status: Deno.CommandStatus;
-  try {
-    await child.waitFor(/Listening on .* with 2 threads/, 30_000);
-    const url = `http://127.0.0.1:${port}`;
+  await withDenoServe("tests/fixtures/worker_app.ts", 2, async (url, port) => {
     const counts = new Map<string, number[]>();
     // New connections are spread over the workers; 200 of them reach both unless one of two
     // workers never answers.
@@ -52,9 +38,5 @@ Deno.test("deno serve --parallel with 2 workers: both answer, each with its own 
       workers.add(output.worker);
     }
     assert.equal(workers.size, 2, "both workers served realtime sessions");
-  } finally {
-    // Deno 2.9.6 drops a SIGTERM that arrives while a worker is still starting.
-    status = await child.stop("SIGTERM", { repeatEveryMs: 1_000 });
-  }
-  assert.equal(status.code, 0, child.output());
+  });
 });

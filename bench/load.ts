@@ -20,6 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { readLines } from "./harness/lines.ts";
+import { withTimeout } from "./harness/process.ts";
 import { describeMachine, machineCpu, machineLine } from "./harness/machine.ts";
 import { quantile } from "./harness/stats.ts";
 import type { ServerStats } from "./servers/control.ts";
@@ -80,17 +81,9 @@ function spawn(args: string[]): Proc {
   return {
     pid: child.pid,
     async next<T>(what: string, ms = 120_000): Promise<T> {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-      });
-      try {
-        const line = await Promise.race([lines.next(), timeout]);
-        if (line.done) throw new Error(`${args.join(" ")} exited during ${what}`);
-        return JSON.parse(line.value) as T;
-      } finally {
-        clearTimeout(timer);
-      }
+      const line = await withTimeout(lines.next(), ms, what);
+      if (line.done) throw new Error(`${args.join(" ")} exited during ${what}`);
+      return JSON.parse(line.value) as T;
     },
     send: (command) => writer.write(encoder.encode(`${command}\n`)),
     async close() {

@@ -86,7 +86,7 @@ export async function run<O = Record<string, unknown>>(
   };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   else if (options.key) headers.authorization = `Key ${options.key}`;
-  const response = await fetch(endpointUrl(url, options.path ?? "/", false), {
+  const response = await fetch(target(url, options.path ?? "/"), {
     method: "POST",
     headers,
     body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),
@@ -105,6 +105,20 @@ export async function run<O = Record<string, unknown>>(
 export async function httpError(response: Response): Promise<HttpError> {
   const body = await readBody(response);
   return new HttpError(response.status, (body as { detail?: unknown } | null)?.detail ?? body);
+}
+
+/**
+ * The last URL `run()` built. Building one costs 1–3 µs, a measurable share of a local round
+ * trip (about 80 µs here), and callers mostly call the same endpoint again.
+ */
+let last: { base: string | URL; path: string; href: string } | undefined;
+
+function target(base: string | URL, path: string): string {
+  if (last?.base === base && last.path === path) return last.href;
+  const href = endpointUrl(base, path, false).href;
+  // A URL object may change after the call: only strings are kept.
+  if (typeof base === "string") last = { base, path, href };
+  return href;
 }
 
 async function readBody(response: Response): Promise<unknown> {

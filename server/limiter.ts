@@ -38,12 +38,20 @@ export class Limiter {
    * queue is full too.
    */
   acquire(): boolean | Promise<boolean> {
-    if (this.#active < this.#max) {
-      this.#active++;
-      return true;
-    }
+    if (this.tryAcquire()) return true;
     if (this.#queue.length >= this.#maxQueue) return false;
     return new Promise((resolve) => this.#queue.push(() => resolve(true)));
+  }
+
+  /**
+   * Take a slot only if one is free now.
+   *
+   * @returns Whether a slot is held.
+   */
+  tryAcquire(): boolean {
+    if (this.#active >= this.#max) return false;
+    this.#active++;
+    return true;
   }
 
   /** Give a slot back: the first waiter takes it over. */

@@ -124,6 +124,10 @@ function target(base: string | URL, path: string): string {
 async function readBody(response: Response): Promise<unknown> {
   const type = response.headers.get("content-type") ?? "";
   if (type.includes("msgpack")) return codec.decode(await response.arrayBuffer());
+  // `json()` is faster than `text()` and `JSON.parse` in Deno; an empty body has no JSON.
+  if (type.includes("json") && response.headers.get("content-length") !== "0") {
+    return await response.json();
+  }
   const text = await response.text();
   if (!type.includes("json")) return text;
   return text ? JSON.parse(text) : undefined;

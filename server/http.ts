@@ -44,25 +44,31 @@ const MSGPACK_TYPES = new Set(["application/msgpack", "application/x-msgpack"]);
  * @param route The endpoint.
  * @param request The request.
  * @param host The App serving it.
+ * @param done Called once the answer is ready, also when reading the body failed.
  * @returns The response: the output, or a FastAPI-shaped error.
  */
 export async function handleEndpoint(
   route: EndpointRoute,
   request: Request,
   host: Host,
+  done: () => void,
 ): Promise<Response> {
-  const input = await readValidInput(route, request, host);
-  if (input instanceof Response) return input;
-  const ctx = createContext(request, () => AbortSignal.any([request.signal, host.closing]));
   try {
-    let output = route.handler(input.value, ctx);
-    if (output instanceof Promise) output = await output;
-    let valid = validOutput(route.output, output);
-    if (valid instanceof Promise) valid = await valid;
-    return respond(valid, request, host);
-  } catch (error) {
-    host.reportError(error, ctx);
-    return fail(500, "Internal Server Error");
+    const input = await readValidInput(route, request, host);
+    if (input instanceof Response) return input;
+    const ctx = createContext(request, () => AbortSignal.any([request.signal, host.closing]));
+    try {
+      let output = route.handler(input.value, ctx);
+      if (output instanceof Promise) output = await output;
+      let valid = validOutput(route.output, output);
+      if (valid instanceof Promise) valid = await valid;
+      return respond(valid, request, host);
+    } catch (error) {
+      host.reportError(error, ctx);
+      return fail(500, "Internal Server Error");
+    }
+  } finally {
+    done();
   }
 }
 

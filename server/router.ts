@@ -77,7 +77,7 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Hono {
       const route = { ...entry.route, maxMessageBytes };
       router.post(
         path,
-        (c) => gate.work((done) => handleEndpoint(route, c.req.raw, host).finally(done)),
+        (c) => gate.work((done) => handleEndpoint(route, c.req.raw, host, done)),
       );
     } else if (entry.kind === "stream") {
       const route = { ...entry.route, maxMessageBytes };

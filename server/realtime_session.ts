@@ -19,7 +19,7 @@ import {
 import type { Context, Host, Session } from "./context.ts";
 import type { RealtimeRoute } from "./realtime.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { check, summarize } from "./schema.ts";
+import { check, type Checked, summarize } from "./schema.ts";
 import type { SessionStats } from "./stats.ts";
 
 /** Past this many unsent bytes on the socket, the session stops taking work. */
@@ -203,7 +203,8 @@ export class RealtimeSession implements Session {
         const inputs: unknown[] = [];
         for (const frame of frames) {
           this.#pendingBytes -= frameSize(frame);
-          const input = await this.#decode(frame);
+          let input = this.#decode(frame);
+          if (input instanceof Promise) input = await input;
           if (input instanceof RealtimeError) this.#error(input);
           else inputs.push(input);
         }
@@ -212,7 +213,8 @@ export class RealtimeSession implements Session {
         try {
           let output = route.handler(route.maxBatchSize > 1 ? inputs : inputs[0], this.#ctx);
           if (output instanceof Promise) output = await output;
-          await this.#sendOutput(output, started);
+          const sent = this.#sendOutput(output, started);
+          if (sent) await sent;
         } catch (error) {
           this.#fail(error);
         }
@@ -287,7 +289,8 @@ export class RealtimeSession implements Session {
       const frame = this.#pending.shift();
       if (frame !== undefined) {
         this.#pendingBytes -= frameSize(frame);
-        const input = await this.#decode(frame);
+        let input = this.#decode(frame);
+        if (input instanceof Promise) input = await input;
         if (input instanceof RealtimeError) throw input;
         return input;
       }
@@ -298,8 +301,11 @@ export class RealtimeSession implements Session {
     }
   }
 
-  /** Decode and validate one frame: the input, or the `RealtimeError` to answer it with. */
-  async #decode(frame: Pending): Promise<unknown> {
+  /**
+   * Decode and validate one frame: the input, or the `RealtimeError` to answer it with; a
+   * promise of either only for an async schema (an `await` per message costs CPU time).
+   */
+  #decode(frame: Pending): unknown {
     if (frame instanceof RealtimeError) return frame;
     let value: unknown;
     try {
@@ -308,24 +314,36 @@ export class RealtimeSession implements Session {
       if (!(error instanceof DecodeError)) throw error;
       return new RealtimeError("INVALID_INPUT", error.message);
     }
+    let checked: Checked | Promise<Checked>;
     try {
-      let checked = check(this.#route.input, value);
-      if (checked instanceof Promise) checked = await checked;
-      if (!checked.issues) return checked.value;
-      return new RealtimeError("INVALID_INPUT", summarize(checked.issues), {
-        issues: checked.issues,
-      });
+      checked = check(this.#route.input, value);
     } catch (error) {
-      // A schema that throws (a failing transform) is a server bug, not a bad input.
-      this.#host.reportError(error, this.#ctx);
-      return new RealtimeError("INTERNAL_ERROR", "the input schema failed");
+      return this.#schemaFailed(error);
     }
+    return checked instanceof Promise
+      ? checked.then(inputOf, (error) => this.#schemaFailed(error))
+      : inputOf(checked);
   }
 
-  /** Validate, encode and send one output; throws when it fails its schema or cannot encode. */
-  async #sendOutput(output: unknown, started: number): Promise<void> {
-    let checked = check(this.#route.output, output);
-    if (checked instanceof Promise) checked = await checked;
+  /** A schema that throws (a failing transform) is a server bug, not a bad input. */
+  #schemaFailed(error: unknown): RealtimeError {
+    this.#host.reportError(error, this.#ctx);
+    return new RealtimeError("INTERNAL_ERROR", "the input schema failed");
+  }
+
+  /**
+   * Validate, encode and send one output; throws when it fails its schema or cannot encode.
+   * Returns a promise only for an async schema.
+   */
+  #sendOutput(output: unknown, started: number): Promise<void> | undefined {
+    const checked = check(this.#route.output, output);
+    if (checked instanceof Promise) {
+      return checked.then((result) => this.#sendChecked(result, started));
+    }
+    this.#sendChecked(checked, started);
+  }
+
+  #sendChecked(checked: Checked, started: number): void {
     if (checked.issues) {
       throw new TypeError(`Output failed its schema: ${summarize(checked.issues)}`);
     }
@@ -489,4 +507,10 @@ function frameSize(frame: Pending): number {
 /** The UTF-8 size of a text frame, counted exactly only when it could pass `limit`. */
 function textSize(text: string, limit: number): number {
   return text.length * 3 <= limit ? text.length : new TextEncoder().encode(text).length;
+}
+
+/** The input a schema's result holds, or the `INVALID_INPUT` refusal of its issues. */
+function inputOf(checked: Checked): unknown {
+  if (!checked.issues) return checked.value;
+  return new RealtimeError("INVALID_INPUT", summarize(checked.issues), { issues: checked.issues });
 }

@@ -8,7 +8,14 @@
  */
 import { CloseCode, RealtimeError } from "../protocol.ts";
 import { encodeInput, helloLimit, readFrame } from "./frames.ts";
-import { closeCode, endpointUrl, openSocket, type SocketOptions } from "./socket.ts";
+import {
+  closeCode,
+  endpointUrl,
+  openSocket,
+  type RealtimeSocket,
+  type SocketOptions,
+} from "./socket.ts";
+import { openDataChannel, type TransportOptions } from "./webrtc.ts";
 
 /** How the callback client retries after losing its connection. */
 export interface ReconnectOptions {
@@ -21,8 +28,9 @@ export interface ReconnectOptions {
 }
 
 /** Options of {@link connect}. */
-export interface ConnectOptions<O> extends Omit<SocketOptions, "signal"> {
-  /** Path of the realtime endpoint. Default `"/realtime"`. */
+export interface ConnectOptions<O> extends Omit<SocketOptions, "signal">, TransportOptions {
+  /** Path of the realtime endpoint (`transport: "webrtc"`: of the signaling endpoint). Default
+   * `"/realtime"` (`"/webrtc"`). */
   path?: string;
   /** Called with each output. */
   onResult: (result: O) => void;
@@ -95,7 +103,7 @@ export function connect<I = Record<string, unknown>, O = Record<string, unknown>
 class CallbackConnection<I, O> implements RealtimeHandle<I> {
   #url: string | URL;
   #options: ConnectOptions<O>;
-  #socket?: WebSocket;
+  #socket?: RealtimeSocket;
   #state: "idle" | "connecting" | "open" | "closed" = "idle";
   #waiting?: { input: I };
   #throttled?: { input: I };
@@ -155,8 +163,11 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
 
   async #connect(): Promise<void> {
     this.#state = "connecting";
-    const { path = "/realtime", token, tokenProvider, maxBuffering, headers, key } = this.#options;
-    let socket: WebSocket;
+    const options = this.#options;
+    const { token, tokenProvider, maxBuffering, headers, key } = options;
+    const webrtc = options.transport === "webrtc";
+    const path = options.path ?? (webrtc ? "/webrtc" : "/realtime");
+    let socket: RealtimeSocket;
     try {
       const fresh = tokenProvider ? await tokenProvider() : token;
       const target = endpointUrl(this.#url, path, true, {
@@ -164,7 +175,9 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
         max_buffering: maxBuffering,
       });
       if (this.#stopped()) return;
-      socket = await openSocket(target, { headers, key });
+      socket = webrtc
+        ? await openDataChannel(target, { ...options, headers, key, signal: undefined })
+        : await openSocket(target, { headers, key });
     } catch (error) {
       return this.#lost(0, error instanceof RealtimeError ? error.reason : String(error), false);
     }
@@ -183,7 +196,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     if (waiting) this.#dispatch(waiting.input);
   }
 
-  #receive(data: ArrayBuffer | string): void {
+  #receive(data: ArrayBuffer | Uint8Array | string): void {
     this.#lastHeardAt = performance.now();
     let frame;
     try {
@@ -200,7 +213,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     }
   }
 
-  #closed(socket: WebSocket, code: number, reason: string): void {
+  #closed(socket: RealtimeSocket, code: number, reason: string): void {
     if (socket !== this.#socket) return; // replaced after a missed heartbeat
     this.#socket = undefined;
     this.#options.onClose?.({ code, reason });
@@ -241,7 +254,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
   }
 
   /** Treat a connection that has been silent for two heartbeats as dead. */
-  #watch(socket: WebSocket): void {
+  #watch(socket: RealtimeSocket): void {
     const heartbeatMs = (this.#options.heartbeat ?? 15) * 1000;
     if (heartbeatMs <= 0) return;
     const check = () => {

@@ -20,11 +20,11 @@ export type ServerFrame =
  * Classify one received frame: binary frames are outputs, text frames are control frames (or,
  * from servers that send them, JSON outputs).
  *
- * @param data The frame's data (`binaryType = "arraybuffer"`).
+ * @param data The frame's data (`binaryType = "arraybuffer"`; a view from a DataChannel).
  * @returns The frame.
  * @throws {DecodeError} when an output does not decode.
  */
-export function readFrame(data: ArrayBuffer | string): ServerFrame {
+export function readFrame(data: ArrayBuffer | Uint8Array | string): ServerFrame {
   if (typeof data !== "string") return { kind: "output", value: codec.decode(data) };
   const control = parseControlFrame(data);
   if (!control) return { kind: "output", value: decodeText(data) };

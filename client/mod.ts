@@ -33,4 +33,14 @@ export type { SocketOptions } from "./socket.ts";
 export { stream, StreamError, type StreamOptions } from "./stream.ts";
 export { fetchToken, type FetchTokenOptions } from "./token.ts";
 export { wsConnect, type WsConnection, type WsMessage } from "./websocket.ts";
+export type {
+  DataChannelLike,
+  IceCandidateLike,
+  IceServerInit,
+  PeerConnectionConstructor,
+  PeerConnectionLike,
+  PeerEventHandler,
+  SessionDescriptionLike,
+  TransportOptions,
+} from "./webrtc.ts";
 export { RealtimeError } from "../protocol.ts";

@@ -8,11 +8,20 @@
 import { Inbox } from "../inbox.ts";
 import { CloseCode, END_OF_INPUT, RealtimeError } from "../protocol.ts";
 import { encodeInput, helloLimit, readFrame, type ServerFrame } from "./frames.ts";
-import { closeCode, endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
+import {
+  closeCode,
+  endpointUrl,
+  openSocket,
+  type RealtimeSocket,
+  type SocketOptions,
+  whenClosed,
+} from "./socket.ts";
+import { openDataChannel, type TransportOptions } from "./webrtc.ts";
 
 /** Options of {@link realtime}. */
-export interface RealtimeOptions extends SocketOptions {
-  /** Path of the realtime endpoint. Default `"/realtime"`. */
+export interface RealtimeOptions extends SocketOptions, TransportOptions {
+  /** Path of the realtime endpoint (`transport: "webrtc"`: of the signaling endpoint). Default
+   * `"/realtime"` (`"/webrtc"`). */
   path?: string;
   /** Ask the server to keep at most this many pending inputs (query `max_buffering`, 1..60). */
   maxBuffering?: number;
@@ -74,11 +83,14 @@ export async function realtime<I = Record<string, unknown>, O = Record<string, u
   url: string | URL,
   options: RealtimeOptions = {},
 ): Promise<RealtimeConnection<I, O>> {
-  const target = endpointUrl(url, options.path ?? "/realtime", true, {
+  const webrtc = options.transport === "webrtc";
+  const target = endpointUrl(url, options.path ?? (webrtc ? "/webrtc" : "/realtime"), true, {
     fal_jwt_token: options.token,
     max_buffering: options.maxBuffering,
   });
-  return new Connection<I, O>(await openSocket(target, options));
+  return new Connection<I, O>(
+    webrtc ? await openDataChannel(target, options) : await openSocket(target, options),
+  );
 }
 
 /** Below this many unsent bytes, `drained()` resolves. */
@@ -87,11 +99,11 @@ const LOW_WATER_MARK = 64 * 1024;
 const DRAIN_POLL_MS = 4;
 
 class Connection<I, O> implements RealtimeConnection<I, O> {
-  #socket: WebSocket;
+  #socket: RealtimeSocket;
   #inbox = new Inbox<O>();
   #maxBytes = Infinity;
 
-  constructor(socket: WebSocket) {
+  constructor(socket: RealtimeSocket) {
     this.#socket = socket;
     socket.addEventListener("message", (event) => this.#receive(event.data));
     socket.addEventListener("close", (event) => {
@@ -147,14 +159,14 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
     }
   }
 
-  #open(): WebSocket {
+  #open(): RealtimeSocket {
     if (this.#socket.readyState !== WebSocket.OPEN) {
       throw new RealtimeError("CONNECTION_CLOSED", "the connection is closed");
     }
     return this.#socket;
   }
 
-  #receive(data: ArrayBuffer | string): void {
+  #receive(data: ArrayBuffer | Uint8Array | string): void {
     let frame: ServerFrame;
     try {
       frame = readFrame(data);

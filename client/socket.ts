@@ -24,6 +24,53 @@ export interface SocketOptions {
 }
 
 /**
+ * What the realtime clients use of their socket: a `WebSocket`, or a WebRTC DataChannel
+ * presented as one (`transport: "webrtc"`).
+ */
+export interface RealtimeSocket {
+  /** `WebSocket.CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
+  readonly readyState: number;
+  /** Bytes sent but not yet on the wire. */
+  readonly bufferedAmount: number;
+  /** Called with each message: bytes (an `ArrayBuffer` or a view) or text. */
+  onmessage: ((event: MessageEvent) => void) | null;
+  /** Called once closed. */
+  onclose: ((event: CloseEvent) => void) | null;
+  /**
+   * Send one message.
+   *
+   * @param data Text, or bytes.
+   */
+  send(data: string | Uint8Array): void;
+  /**
+   * Close.
+   *
+   * @param code The close code.
+   * @param reason The close reason.
+   */
+  close(code?: number, reason?: string): void;
+  /**
+   * Listen for messages.
+   *
+   * @param type `"message"`.
+   * @param listener Called with each message.
+   */
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  /**
+   * Listen for the close.
+   *
+   * @param type `"close"`.
+   * @param listener Called once closed.
+   * @param options `once`.
+   */
+  addEventListener(
+    type: "close",
+    listener: (event: CloseEvent) => void,
+    options?: { once?: boolean },
+  ): void;
+}
+
+/**
  * Build an endpoint URL from a base URL, a path and query parameters.
  *
  * @param base `http(s)://` or `ws(s)://` base URL.
@@ -127,7 +174,7 @@ export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSo
  * @param socket The socket.
  * @returns When it is closed.
  */
-export function whenClosed(socket: WebSocket): Promise<void> {
+export function whenClosed(socket: RealtimeSocket): Promise<void> {
   if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
   return new Promise((resolve) =>
     socket.addEventListener("close", () => resolve(), { once: true })

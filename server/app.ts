@@ -1,8 +1,8 @@
 /**
- * The App: a route table of HTTP, SSE, realtime and raw WebSocket endpoints, filled by the
- * builder methods or by the class form's decorators; its options and lifecycle hooks; and
- * `app.fetch`, which serves it (under rally's `serve()`, `deno serve`, or any host that calls a
- * fetch handler).
+ * The App: a route table of HTTP, SSE, realtime and raw WebSocket endpoints (and plain GET
+ * routes for a front end), filled by the builder methods or by the class form's decorators; its
+ * options and lifecycle hooks; and `app.fetch`, which serves it (under rally's `serve()`,
+ * `deno serve`, or any host that calls a fetch handler).
  *
  * @module
  */
@@ -10,6 +10,8 @@ import type { Context } from "./context.ts";
 import {
   type EndpointDecorator,
   endpointDecorator,
+  type GetDecorator,
+  getDecorator,
   type RealtimeDecorator,
   realtimeDecorator,
   type StreamDecorator,
@@ -17,6 +19,7 @@ import {
   type WebSocketDecorator,
   websocketDecorator,
 } from "./decorators.ts";
+import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions, EndpointRoute } from "./http.ts";
 import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
 import { type AppOptions, checkMessageBytes } from "./options.ts";
@@ -37,6 +40,7 @@ import { Runner } from "./runner.ts";
 import type { Schema } from "./schema.ts";
 import type { StreamHandler, StreamOptions, StreamRoute } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
+import { type WebRtcOptions, webrtcRoute } from "./webrtc.ts";
 
 let startRun: (app: App) => Runner;
 
@@ -54,8 +58,8 @@ export function runnerOf(app: App): Runner {
 
 /**
  * A rally app: endpoints registered with the builder methods or, in a subclass, with the
- * decorators `@App.endpoint`, `@App.realtime`, `@App.websocket` and `@App.stream`; served by
- * {@link App.fetch}.
+ * decorators `@App.endpoint`, `@App.realtime`, `@App.websocket`, `@App.stream` and `@App.get`;
+ * served by {@link App.fetch}.
  *
  * @example Builder
  * ```ts
@@ -318,6 +322,41 @@ export class App {
   }
 
   /**
+   * Add a WebRTC endpoint: a signaling WebSocket at `path` (msgpack frames: the server's
+   * `ready`, the client's `offer`, the server's `answer`, `icecandidate` both ways, `error`),
+   * then the realtime protocol over the DataChannel the client opens, served by the realtime
+   * route at `options.endpoint` (its handler, schemas and options). Each DataChannel message is
+   * `[seq, payload]`; an unordered channel is latest-wins. The server's peer is npm:werift,
+   * loaded on the first signaling session. The signaling socket stays open while the peer
+   * lives; closing either ends the session.
+   *
+   * @param path The URL path of the signaling WebSocket.
+   * @param options The realtime route's path (registered before), ICE servers, input cap.
+   * @returns This app, to chain more routes.
+   * @throws {TypeError} when `options.endpoint` is not a realtime route of this app.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   * import { z } from "zod";
+   *
+   * new App()
+   *   .realtime("/realtime", { input: z.object({ prompt: z.string() }) }, (input) => ({
+   *     output: input.prompt,
+   *   }))
+   *   .webrtc("/webrtc", { endpoint: "/realtime" });
+   * ```
+   */
+  webrtc(path: string, options: WebRtcOptions): this {
+    const route = webrtcRoute(options);
+    if (!this.#routes.some((other) => other.kind === "realtime" && other.path === route.endpoint)) {
+      throw new TypeError(
+        `webrtc() needs a realtime route registered before it at ${route.endpoint}`,
+      );
+    }
+    return this.#add({ kind: "webrtc", path, route });
+  }
+
+  /**
    * Add an SSE streaming endpoint: `POST path` with an input body as for HTTP endpoints; the
    * response is `text/event-stream`, one `data: <json>` event per output the handler yields.
    *
@@ -357,6 +396,32 @@ export class App {
         handler: handler as StreamRoute["handler"],
       },
     });
+  }
+
+  /**
+   * Add a plain GET route, so that the App can serve its own front end (a page, a script): the
+   * handler gets the request and answers any `Response`. `HEAD` is answered from it without the
+   * body; other methods get 405. Like every route but `/health`, it sits behind the App's `auth`
+   * (a page that must load without credentials can be let in by `auth.verify`, by method and
+   * path); CORS applies; it counts as an HTTP request (`maxConcurrency`, drain, `keepAlive`). The
+   * OpenAPI document leaves GET routes out.
+   *
+   * @param path The URL path (Hono's patterns, as for the other routes).
+   * @param handler Gets the request and its context, answers the response.
+   * @returns This app, to chain more routes.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * new App().get("/", () =>
+   *   new Response("<!doctype html><h1>Hello</h1>", {
+   *     headers: { "content-type": "text/html; charset=utf-8" },
+   *   }));
+   * ```
+   */
+  get(path: string, handler: GetHandler): this {
+    if (typeof handler !== "function") throw new TypeError("get() needs a handler");
+    return this.#add({ kind: "get", path, route: { handler } });
   }
 
   /**
@@ -499,6 +564,27 @@ export class App {
    */
   static websocket(path: string, options: WebSocketOptions = {}): WebSocketDecorator {
     return websocketDecorator(path, options);
+  }
+
+  /**
+   * Decorate a method of an App subclass as a plain GET route, as `app.get()` does.
+   *
+   * @param path The URL path.
+   * @returns The method decorator.
+   * @example
+   * ```ts
+   * import { App } from "@rally/rally/server";
+   *
+   * class Site extends App {
+   *   @App.get("/")
+   *   page(_request: Request): Response {
+   *     return new Response("<h1>Hello</h1>", { headers: { "content-type": "text/html" } });
+   *   }
+   * }
+   * ```
+   */
+  static get(path: string): GetDecorator {
+    return getDecorator(path);
   }
 
   /**

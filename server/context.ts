@@ -70,7 +70,53 @@ export interface Host {
    *
    * @returns The numbers the session bumps as it goes.
    */
-  session(kind: SessionKind, ctx: Context, socket: WebSocket): SessionStats;
+  session(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats;
+}
+
+/**
+ * What a realtime session uses of its socket: a server `WebSocket`, or a WebRTC DataChannel
+ * presented as one.
+ */
+export interface SessionSocket {
+  /** Set to `"arraybuffer"` by the session. */
+  binaryType: BinaryType;
+  /** Called once the socket is open. */
+  onopen: ((event: Event) => void) | null;
+  /** Called with each message: an `ArrayBuffer` (or a view) for binary, a string for text. */
+  onmessage: ((event: MessageEvent) => void) | null;
+  /** Called once the socket has closed. */
+  onclose: ((event: CloseEvent) => void) | null;
+  /** `WebSocket.CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
+  readonly readyState: number;
+  /** Bytes sent but not yet on the wire. */
+  readonly bufferedAmount: number;
+  /**
+   * Send one message: text, or binary.
+   *
+   * @param data The message; the bytes may be reused once the call returns.
+   */
+  send(data: string | Uint8Array): void;
+  /**
+   * Close the socket.
+   *
+   * @param code The close code.
+   * @param reason The close reason.
+   */
+  close(code?: number, reason?: string): void;
+  /**
+   * Listen for the close.
+   *
+   * @param type `"close"`.
+   * @param listener Called once closed.
+   */
+  addEventListener(type: "close", listener: (event: CloseEvent) => void): void;
+  /**
+   * Stop listening for the close.
+   *
+   * @param type `"close"`.
+   * @param listener As given to `addEventListener`.
+   */
+  removeEventListener(type: "close", listener: (event: CloseEvent) => void): void;
 }
 
 /**

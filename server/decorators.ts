@@ -1,7 +1,7 @@
 /**
  * The class form: standard (TC39) method decorators that register a subclass's methods on the
  * App's route table, the same table the builder methods fill. `App` exposes them as statics
- * (`@App.endpoint`, `@App.realtime`, `@App.websocket`, `@App.stream`), so that they never clash
+ * (`@App.endpoint`, `@App.realtime`, `@App.websocket`, `@App.stream`, `@App.get`), so that they never clash
  * with the client's `realtime()` and `stream()`.
  *
  * Each decorator adds an initializer that runs when an instance is built (right after `super()`
@@ -10,6 +10,7 @@
  * @module
  */
 import type { App } from "./app.ts";
+import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions } from "./http.ts";
 import type { RealtimeHandler, RealtimeMode, RealtimeOptions } from "./realtime.ts";
 import type { Schema } from "./schema.ts";
@@ -94,6 +95,19 @@ export function websocketDecorator(
 ): WebSocketDecorator {
   return (method, context) =>
     register(context, (app) => app.websocket(path, options, method.bind(app)));
+}
+
+/** `@App.get`: decorates a plain GET route's handler. */
+export type GetDecorator = RouteDecorator<GetHandler>;
+
+/**
+ * Make `@App.get(path)`.
+ *
+ * @param path The URL path.
+ * @returns The decorator.
+ */
+export function getDecorator(path: string): GetDecorator {
+  return (method, context) => register(context, (app) => app.get(path, method.bind(app)));
 }
 
 /**

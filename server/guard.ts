@@ -10,7 +10,7 @@
 import type { Context as HonoContext, Hono, MiddlewareHandler, Next } from "hono";
 import type { AppOptions } from "./options.ts";
 import { Auth } from "./auth.ts";
-import { type Context, type Host, requestIdOf } from "./context.ts";
+import { type Context, type Host, requestIdOf, type SessionSocket } from "./context.ts";
 import { corsMiddleware } from "./cors.ts";
 import { fail } from "./http.ts";
 import { type Logger, readLog } from "./log.ts";
@@ -114,7 +114,7 @@ export class Guard {
    * @param socket Its socket.
    * @returns The numbers the session keeps.
    */
-  session(kind: SessionKind, ctx: Context, socket: WebSocket): SessionStats {
+  session(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats {
     const metrics = this.#metrics;
     const log = this.#log;
     // The request is closed once upgraded: its URL was kept by #observe, which runs whenever

@@ -26,11 +26,13 @@ export type { Context } from "./context.ts";
 export type { CorsOptions } from "./cors.ts";
 export type {
   EndpointDecorator,
+  GetDecorator,
   RealtimeDecorator,
   RouteDecorator,
   StreamDecorator,
   WebSocketDecorator,
 } from "./decorators.ts";
+export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
 export type { LogLevel, LogOptions, LogRecord } from "./log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
@@ -46,6 +48,7 @@ export type { RateLimit } from "./rate_limit.ts";
 export type { In, Out, Schema, SchemaIssue, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
 export type { StreamHandler, StreamOptions } from "./stream.ts";
+export type { IceServer, WebRtcOptions } from "./webrtc.ts";
 export {
   type WebSocketHandler,
   type WebSocketMessage,

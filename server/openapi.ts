@@ -28,8 +28,8 @@ export interface OpenApiDocument {
 
 /** What `x-fal-protocol` says of a WebSocket route. */
 export interface FalProtocol {
-  /** `"realtime"` for realtime endpoints, `"websocket"` for raw ones. */
-  type: "realtime" | "websocket";
+  /** `"realtime"` for realtime endpoints, `"websocket"` for raw ones, `"webrtc"` for signaling. */
+  type: "realtime" | "websocket" | "webrtc";
   /** The route's operation id. */
   operationId: string;
   /** A realtime route's session settings (`null`: unbounded, no timeout). */
@@ -38,6 +38,8 @@ export interface FalProtocol {
   contentType?: "application/msgpack";
   /** A realtime route's streaming mode. */
   realtimeMode?: RealtimeMode;
+  /** A WebRTC route's realtime route, which serves its DataChannel. */
+  endpoint?: string;
 }
 
 /** The Standard JSON Schema converter that some schema libraries add to `~standard`. */
@@ -70,6 +72,7 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
   };
   const ids = new Set<string>();
   for (const { kind, path, route } of routes) {
+    if (kind === "get") continue; // a front end (pages, scripts), not part of the API
     const operationId = uniqueId(path, ids);
     if (kind === "endpoint" || kind === "stream") {
       const output = jsonSchema(route.output, "output");
@@ -110,6 +113,8 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
           contentType: "application/msgpack",
           realtimeMode: route.mode,
         }
+        : kind === "webrtc"
+        ? { type: "webrtc", operationId, endpoint: route.endpoint }
         : { type: "websocket", operationId };
       paths[path] = {
         "x-fal-protocol": protocol,
@@ -117,6 +122,8 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
           operationId,
           summary: realtime
             ? "Realtime endpoint: one msgpack input per frame in, one output per frame out"
+            : kind === "webrtc"
+            ? "WebRTC signaling (msgpack frames); realtime over the DataChannel"
             : "Raw WebSocket endpoint",
           ...(realtime && {
             "x-rally-messages": messages(route.input, route.output),

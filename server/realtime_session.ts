@@ -16,7 +16,7 @@ import {
   RealtimeError,
   TIMEOUT_REASON,
 } from "../protocol.ts";
-import type { Context, Host, Session } from "./context.ts";
+import type { Context, Host, Session, SessionSocket } from "./context.ts";
 import type { RealtimeRoute } from "./realtime.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { check, type Checked, summarize } from "./schema.ts";
@@ -36,13 +36,14 @@ const CLOSE_WAIT_MS = 1_000;
 /** What the input of a streaming-input session gives once it has ended. */
 const END = Symbol("end of input");
 
-type Frame = ArrayBuffer | string;
+/** A received frame: binary (a WebSocket's `ArrayBuffer`, or a view from a DataChannel) or text. */
+type Frame = ArrayBuffer | Uint8Array | string;
 /** A pending frame, or the refusal of one that waits for its turn to be sent. */
 type Pending = Frame | RealtimeError;
 
 /** A realtime session on an upgraded socket; it runs itself from the socket's events. */
 export class RealtimeSession implements Session {
-  #socket: WebSocket;
+  #socket: SessionSocket;
   #route: RealtimeRoute;
   #host: Host;
   #ctx: Context;
@@ -70,14 +71,14 @@ export class RealtimeSession implements Session {
   /**
    * Run a session on a socket.
    *
-   * @param socket The upgraded socket (not yet open).
+   * @param socket The upgraded socket, or a DataChannel presented as one (not yet open).
    * @param route The endpoint, with the session's own `buffering`.
    * @param ctx The handler's context, made before the upgrade closed the request.
    * @param abort Aborts `ctx.signal`; the session aborts it when it ends.
    * @param host The App serving it.
    */
   constructor(
-    socket: WebSocket,
+    socket: SessionSocket,
     route: RealtimeRoute,
     ctx: Context,
     abort: AbortController,
@@ -486,7 +487,7 @@ export class RealtimeSession implements Session {
 }
 
 /** Wait until `socket` has closed, or `ms` milliseconds at most. */
-function closed(socket: WebSocket, ms: number): Promise<void> {
+function closed(socket: SessionSocket, ms: number): Promise<void> {
   if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -7,17 +7,21 @@
  */
 import { Hono } from "hono";
 import { createContext, type Host } from "./context.ts";
+import { type GetRoute, handleGet } from "./get.ts";
 import { type EndpointRoute, fail, handleEndpoint } from "./http.ts";
 import { acceptRealtime, type RealtimeRoute } from "./realtime.ts";
 import { handleStream, type StreamRoute } from "./stream.ts";
 import { acceptWebSocket, type WebSocketRoute } from "./websocket.ts";
+import { acceptWebRtc, type WebRtcRoute } from "./webrtc.ts";
 
 /** One entry of an App's route table. */
 export type Route =
   | { kind: "endpoint"; path: string; route: EndpointRoute }
   | { kind: "stream"; path: string; route: StreamRoute }
   | { kind: "realtime"; path: string; route: RealtimeRoute }
-  | { kind: "websocket"; path: string; route: WebSocketRoute };
+  | { kind: "websocket"; path: string; route: WebSocketRoute }
+  | { kind: "webrtc"; path: string; route: WebRtcRoute }
+  | { kind: "get"; path: string; route: GetRoute };
 
 /** What the router needs from the run of its App. */
 export interface Gate {
@@ -72,6 +76,13 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Hono {
   router.get("/openapi.json", () => Response.json(gate.openapi()));
   for (const entry of routes) {
     const path = entry.path;
+    if (entry.kind === "get") {
+      // Hono answers HEAD from the GET handler, without the body.
+      const route = entry.route;
+      router.get(path, (c) => gate.work((done) => handleGet(route, c.req.raw, host).finally(done)));
+      router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
+      continue;
+    }
     const maxMessageBytes = entry.route.maxMessageBytes || gate.maxMessageBytes;
     if (entry.kind === "endpoint") {
       const route = { ...entry.route, maxMessageBytes };
@@ -85,6 +96,8 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Hono {
     } else {
       const accept = entry.kind === "realtime"
         ? (request: Request) => acceptRealtime({ ...entry.route, maxMessageBytes }, request, host)
+        : entry.kind === "webrtc"
+        ? acceptWith(entry.route, realtimeAt(entry.route.endpoint, routes, gate), host)
         : (request: Request) => acceptWebSocket({ ...entry.route, maxMessageBytes }, request, host);
       router.get(path, (c): Response | Promise<Response> => {
         if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -109,4 +122,24 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Hono {
     return fail(500, "Internal Server Error");
   });
   return router;
+}
+
+/** The realtime route a WebRTC endpoint serves on its DataChannel, its byte cap resolved. */
+function realtimeAt(path: string, routes: readonly Route[], gate: Gate): RealtimeRoute {
+  const served = routes.find((entry) => entry.path === path);
+  if (served?.kind !== "realtime") {
+    throw new TypeError(`A WebRTC endpoint's endpoint must be a realtime route: ${path}`);
+  }
+  return {
+    ...served.route,
+    maxMessageBytes: served.route.maxMessageBytes || gate.maxMessageBytes,
+  };
+}
+
+function acceptWith(
+  route: WebRtcRoute,
+  session: RealtimeRoute,
+  host: Host,
+): (request: Request) => Response {
+  return (request) => acceptWebRtc(route, session, request, host);
 }

@@ -4,10 +4,19 @@
  * @module
  */
 import { Codec } from "../../codec.ts";
-import { realtime, run, wsConnect } from "../../client/mod.ts";
+import { realtime, type RealtimeOptions, run, wsConnect } from "../../client/mod.ts";
+import { RTCPeerConnection } from "werift";
 import type { Duplex } from "./drivers.ts";
+import { WEBRTC_LOOPBACK } from "./webrtc_loopback.ts";
 
 const codec = new Codec();
+
+/** Realtime over a WebRTC DataChannel (ordered), werift's peer on loopback. */
+export const WEBRTC: RealtimeOptions = {
+  transport: "webrtc",
+  RTCPeerConnection,
+  rtcConfiguration: WEBRTC_LOOPBACK,
+};
 
 /**
  * A realtime connection sending one fixed input.
@@ -15,10 +24,16 @@ const codec = new Codec();
  * @param url The server's base URL.
  * @param path The realtime endpoint's path.
  * @param input The input sent with every message.
+ * @param options More client options (`WEBRTC` for the DataChannel transport).
  * @returns The stream, once connected.
  */
-export async function realtimeDuplex(url: string, path: string, input: object): Promise<Duplex> {
-  const conn = await realtime(url, { path });
+export async function realtimeDuplex(
+  url: string,
+  path: string,
+  input: object,
+  options: RealtimeOptions = {},
+): Promise<Duplex> {
+  const conn = await realtime(url, { ...options, path });
   return {
     send: () => conn.send(input as Record<string, unknown>),
     recv: () => conn.recv(),

@@ -8,7 +8,7 @@ import { type Driver, requestDriver, streamDriver } from "./drivers.ts";
 import { httpJsonRequest, tcpDuplex, webSocketDuplex } from "./floor_clients.ts";
 import { IMAGE, IMAGE_INPUT, SMALL_INPUT } from "./messages.ts";
 import type { ServerProcess } from "./process.ts";
-import { rallyRequest, rallyWsDuplex, realtimeDuplex } from "./rally_clients.ts";
+import { rallyRequest, rallyWsDuplex, realtimeDuplex, WEBRTC } from "./rally_clients.ts";
 
 /** One variant: a server script and clients for it. */
 export interface Variant {
@@ -67,6 +67,18 @@ export const VARIANTS: readonly Variant[] = [
     image: async (server) =>
       streamDriver(await realtimeDuplex(server.url, "/realtime-image", IMAGE_INPUT)),
     session: true,
+  },
+  {
+    // Realtime over a WebRTC DataChannel (ordered), werift's peer on both sides. Not in the
+    // idle-session scenario: each session is a whole peer (UDP socket, DTLS, SCTP), 2000 of
+    // them would take minutes to negotiate.
+    name: "rally-webrtc",
+    script: "rally.ts",
+    small: async (server) =>
+      streamDriver(await realtimeDuplex(server.url, "/webrtc", SMALL_INPUT, WEBRTC)),
+    image: async (server) =>
+      streamDriver(await realtimeDuplex(server.url, "/webrtc-image", IMAGE_INPUT, WEBRTC)),
+    session: false,
   },
   {
     name: "rally-ws",

@@ -6,11 +6,14 @@
  * - `POST /image` and `GET /realtime-image`: `{ image: Uint8Array }` echoed (100 KB).
  * - `GET /ws`: raw WebSocket answering msgpack `{ prompt }` with `{ output }`.
  * - `GET /echo`: raw WebSocket sending every frame back.
+ * - `GET /webrtc` and `GET /webrtc-image`: WebRTC signaling; the DataChannel is served by
+ *   `/realtime` and `/realtime-image` (werift's peer, loaded by the first signaling session).
  *
  * @module
  */
 import { z } from "zod";
 import { App, serve } from "../../server/mod.ts";
+import { WEBRTC_LOOPBACK } from "../harness/webrtc_loopback.ts";
 import { runControl } from "./control.ts";
 import { reply } from "./reply.ts";
 
@@ -30,7 +33,9 @@ const app = new App({ name: "bench" })
   })
   .websocket("/echo", async (socket) => {
     for await (const message of socket) socket.send(message);
-  });
+  })
+  .webrtc("/webrtc", { endpoint: "/realtime", peerConfig: WEBRTC_LOOPBACK })
+  .webrtc("/webrtc-image", { endpoint: "/realtime-image", peerConfig: WEBRTC_LOOPBACK });
 
 const server = serve(app, { hostname: "127.0.0.1", port: 0, signals: false, onListen() {} });
 await runControl(server.addr.port);

@@ -1,0 +1,133 @@
+/**
+ * The framing of realtime messages over a WebRTC DataChannel, shared by rally's server and
+ * client: each binary message is a msgpack array `[seq, payload]`, where `seq` counts the
+ * sender's binary messages from 0 and `payload` is the message's own msgpack encoding (an input,
+ * or an output). The framing is read and written around the payload's bytes, which are never
+ * decoded or encoded again for it. Text messages carry control frames, unframed, as text frames
+ * do on a WebSocket.
+ *
+ * @example
+ * ```ts
+ * import { frameHeader, readFrameHeader } from "./channel_frame.ts";
+ *
+ * const payload = new Uint8Array([0x80]); // msgpack {}
+ * const header = frameHeader(7);
+ * const message = new Uint8Array([...header, ...payload]);
+ * console.log(readFrameHeader(message)); // { seq: 7, start: 2 }
+ * ```
+ *
+ * @module
+ */
+
+/** The largest DataChannel message rally sends or accepts, framing included: 256 KiB. */
+export const DATA_CHANNEL_MAX_BYTES = 256 * 1024;
+
+/** The most bytes the `[seq, ` head of a frame takes (0x92, then a uint64 seq). */
+export const FRAME_HEADER_MAX_BYTES = 10;
+
+/** Where a frame's payload starts, and its `seq`. */
+export interface FrameHeader {
+  /** The sender's counter. */
+  seq: number;
+  /** The offset of the payload's first byte. */
+  start: number;
+}
+
+/**
+ * The bytes that go before a payload: msgpack's fixarray-of-2 head (`0x92`) and `seq` as a
+ * msgpack unsigned integer.
+ *
+ * @param seq The message's counter (a whole number, 0 or more).
+ * @returns The head, 2 to 10 bytes.
+ * @example
+ * ```ts
+ * import { frameHeader } from "./channel_frame.ts";
+ * frameHeader(0); // Uint8Array [0x92, 0x00]
+ * frameHeader(300); // Uint8Array [0x92, 0xcd, 0x01, 0x2c]
+ * ```
+ */
+export function frameHeader(seq: number): Uint8Array {
+  const header = new Uint8Array(headerSize(seq));
+  writeFrameHeader(header, seq);
+  return header;
+}
+
+/**
+ * The size of the head {@link frameHeader} makes for `seq`.
+ *
+ * @param seq The counter.
+ * @returns Its size in bytes.
+ */
+export function headerSize(seq: number): number {
+  if (seq < 0x80) return 2;
+  if (seq < 0x100) return 3;
+  if (seq < 0x10000) return 4;
+  if (seq < 0x100000000) return 6;
+  return 10;
+}
+
+/**
+ * Write the head of a frame at the start of `target`.
+ *
+ * @param target Where to write; at least {@link headerSize} bytes long.
+ * @param seq The counter.
+ * @returns The offset where the payload goes.
+ */
+export function writeFrameHeader(target: Uint8Array, seq: number): number {
+  target[0] = 0x92;
+  if (seq < 0x80) {
+    target[1] = seq;
+    return 2;
+  }
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  if (seq < 0x100) {
+    target[1] = 0xcc;
+    target[2] = seq;
+    return 3;
+  }
+  if (seq < 0x10000) {
+    target[1] = 0xcd;
+    view.setUint16(2, seq);
+    return 4;
+  }
+  if (seq < 0x100000000) {
+    target[1] = 0xce;
+    view.setUint32(2, seq);
+    return 6;
+  }
+  target[1] = 0xcf;
+  view.setUint32(2, Math.floor(seq / 0x100000000));
+  view.setUint32(6, seq >>> 0);
+  return 10;
+}
+
+/**
+ * Read the head of a frame: a fixarray of 2 whose first element is an unsigned integer, followed
+ * by at least one byte of payload.
+ *
+ * @param bytes One DataChannel message.
+ * @returns The `seq` and the payload's offset, or `undefined` when the message is not framed so.
+ * @example
+ * ```ts
+ * import { readFrameHeader } from "./channel_frame.ts";
+ * readFrameHeader(new Uint8Array([0x92, 0x05, 0x80])); // { seq: 5, start: 2 }
+ * readFrameHeader(new Uint8Array([0x80])); // undefined
+ * ```
+ */
+export function readFrameHeader(bytes: Uint8Array): FrameHeader | undefined {
+  if (bytes.length < 3 || bytes[0] !== 0x92) return undefined;
+  const head = bytes[1];
+  if (head < 0x80) return { seq: head, start: 2 };
+  const width = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : head === 0xcf ? 8 : 0;
+  const start = 2 + width;
+  if (width === 0 || bytes.length <= start) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const seq = width === 1
+    ? bytes[2]
+    : width === 2
+    ? view.getUint16(2)
+    : width === 4
+    ? view.getUint32(2)
+    : view.getUint32(2) * 0x100000000 + view.getUint32(6);
+  return { seq, start };
+}

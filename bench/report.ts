@@ -87,6 +87,14 @@ async function connectAll(
   return contestants;
 }
 
+/** The servers of the variants that pass `keep`. */
+function filtered(
+  servers: ReadonlyMap<Variant, ServerProcess>,
+  keep: (variant: Variant) => boolean,
+): Map<Variant, ServerProcess> {
+  return new Map([...servers].filter(([variant]) => keep(variant)));
+}
+
 /** Close every contestant's client. */
 async function closeAll(contestants: readonly Contestant[]): Promise<void> {
   await Promise.all(contestants.map((c) => c.driver.close()));
@@ -109,19 +117,32 @@ try {
     servers.set(variant, await startServer(variant.script, { cpu: serverCpu }));
   }
 
-  const small = await connectAll(servers, (v) => v.small);
-  progress("sequential round trips");
-  measurements.sequential = await measureLatency(small, config.sequential);
-  for (const depth of config.depths) {
-    progress(`pipelined, ${depth} in flight`);
-    measurements.pipelined[depth] = await measureThroughput(small, depth, config.pipelined);
-  }
-  await closeAll(small);
+  // The interleaved variants first, then each isolated one in a phase of its own.
+  const phases = [
+    { label: "", servers: filtered(servers, (v) => !v.isolated) },
+    ...[...servers].filter(([v]) => v.isolated).map(([v, server]) => ({
+      label: ` (${v.name}, isolated)`,
+      servers: new Map([[v, server]]),
+    })),
+  ];
+  for (const phase of phases) {
+    const small = await connectAll(phase.servers, (v) => v.small);
+    progress(`sequential round trips${phase.label}`);
+    Object.assign(measurements.sequential, await measureLatency(small, config.sequential));
+    for (const depth of config.depths) {
+      progress(`pipelined, ${depth} in flight${phase.label}`);
+      measurements.pipelined[depth] = {
+        ...measurements.pipelined[depth],
+        ...await measureThroughput(small, depth, config.pipelined),
+      };
+    }
+    await closeAll(small);
 
-  const payload = await connectAll(servers, (v) => v.image);
-  progress("100 KB payload");
-  measurements.payload = await measureLatency(payload, config.payload);
-  await closeAll(payload);
+    const payload = await connectAll(phase.servers, (v) => v.image);
+    progress(`100 KB payload${phase.label}`);
+    Object.assign(measurements.payload, await measureLatency(payload, config.payload));
+    await closeAll(payload);
+  }
   for (const server of servers.values()) {
     const { cpuUserUs, cpuSystemUs } = await server.stats();
     serversCpuUs += cpuUserUs + cpuSystemUs;

@@ -127,6 +127,7 @@ export class Guard {
       kind === "realtime" ? metrics?.handlerLatency : undefined,
     );
     if (!log && !metrics) return stats;
+    stats.timed = true;
     metrics?.sessionOpened(stats);
     log?.sessionOpen(stats, url.search);
     const onClose = (event: CloseEvent) => {

@@ -170,7 +170,11 @@ function bodyFormat(
   request: Request,
   maxBytes: number,
 ): { msgpack: boolean; declared: string | null } | Response {
-  const type = request.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
+  const header = request.headers.get("content-type");
+  // The common header as it comes, without parsing it.
+  const type = header === "application/json"
+    ? header
+    : header?.split(";", 1)[0].trim().toLowerCase();
   const msgpack = type !== undefined && MSGPACK_TYPES.has(type);
   if (!msgpack && type !== undefined && type !== "application/json" && type !== "") {
     return fail(

@@ -59,7 +59,13 @@ export class RealtimeSession implements Session {
   #unreportedDrops = 0;
   #lastDropReport = -Infinity;
   #lastActivity = performance.now();
-  #lastSent = performance.now();
+  /** Frames sent, counted; the ping timer reads it instead of a clock per frame. */
+  #sends = 0;
+  #sendsSeen = 0;
+  /** When the ping timer last saw frames sent since its previous look, or sent a ping. */
+  #quietSince = performance.now();
+  /** Whether the handler's time is measured (a clock read per output is not free). */
+  #timed: boolean;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #wake?: () => void;
   #resume?: () => void;
@@ -92,6 +98,7 @@ export class RealtimeSession implements Session {
     this.#forget = host.track(this);
     this.#stats = host.session("realtime", ctx, socket);
     this.#limiter = host.rateLimit && new RateLimiter(host.rateLimit);
+    this.#timed = route.emitTimings || this.#stats.timed;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => this.#open();
     socket.onmessage = (event) => this.#receive(event.data);
@@ -131,7 +138,11 @@ export class RealtimeSession implements Session {
       this.#send(metaFrame("hello", { limits }));
     }
     if (Number.isFinite(route.sessionTimeout)) this.#armTimeout(route.sessionTimeout * 1000);
-    if (route.heartbeat > 0) this.#armPing();
+    if (route.heartbeat > 0) {
+      this.#sendsSeen = this.#sends; // the silence counts from the open, hello or not
+      this.#quietSince = performance.now();
+      this.#armPing();
+    }
     if (route.mode !== "unary") this.#runStreaming();
   }
 
@@ -167,7 +178,7 @@ export class RealtimeSession implements Session {
           : new RealtimeError("INVALID_INPUT", "the input has ended"),
       );
     }
-    this.#lastActivity = performance.now();
+    this.#noteActivity();
     const pending = this.#pending;
     pending.push(frame);
     this.#pendingBytes += frameSize(frame);
@@ -210,7 +221,7 @@ export class RealtimeSession implements Session {
           else inputs.push(input);
         }
         if (inputs.length === 0) continue;
-        const started = performance.now();
+        const started = this.#clock();
         try {
           let output = route.handler(route.maxBatchSize > 1 ? inputs : inputs[0], this.#ctx);
           if (output instanceof Promise) output = await output;
@@ -222,7 +233,7 @@ export class RealtimeSession implements Session {
       }
     } finally {
       this.#busy = false;
-      this.#lastActivity = performance.now();
+      this.#noteActivity();
       this.#onIdle?.();
     }
   }
@@ -231,12 +242,12 @@ export class RealtimeSession implements Session {
     this.#busy = true;
     const { mode, handler } = this.#route;
     try {
-      let started = performance.now();
+      let started = this.#clock();
       let result: unknown;
       if (mode === "server_streaming") {
         const input = await this.#firstValidInput();
         if (input === END) return;
-        started = performance.now();
+        started = this.#clock();
         result = handler(input, this.#ctx);
       } else {
         result = handler(this.#inputs(), this.#ctx);
@@ -249,7 +260,7 @@ export class RealtimeSession implements Session {
         await this.#sendOutput(output, started);
         if (this.#closed) break;
         if (this.#socket.bufferedAmount > HIGH_WATER_MARK) await this.#drained();
-        started = performance.now();
+        started = this.#clock();
       }
     } catch (error) {
       this.#fail(error);
@@ -349,7 +360,7 @@ export class RealtimeSession implements Session {
       throw new TypeError(`Output failed its schema: ${summarize(checked.issues)}`);
     }
     this.#send(this.#host.codec.encodeShared(checked.value));
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = this.#timed ? (performance.now() - started) / 1000 : 0;
     this.#stats.messagesOut++;
     this.#stats.handled(seconds);
     if (this.#route.emitTimings) this.#send(metaFrame("timings", { timing: seconds }));
@@ -390,7 +401,17 @@ export class RealtimeSession implements Session {
   #send(data: string | Uint8Array): void {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(data);
-    this.#lastSent = performance.now();
+    this.#sends++;
+  }
+
+  /** `performance.now()` when the handler's time is measured, else 0. */
+  #clock(): number {
+    return this.#timed ? performance.now() : 0;
+  }
+
+  /** Input came or work ended: the idle `sessionTimeout` counts from now. */
+  #noteActivity(): void {
+    if (this.#route.sessionTimeout !== Infinity) this.#lastActivity = performance.now();
   }
 
   /** Normal end: `TIMEOUT`, then close 1000. */
@@ -436,10 +457,23 @@ export class RealtimeSession implements Session {
     });
   }
 
+  /**
+   * A ping goes out once nothing was sent for `heartbeat` seconds. Frames are counted, not timed
+   * (a clock read per frame costs CPU): the timer looks every quarter heartbeat, so the silence
+   * before a ping is 1 to 1.25 heartbeats (a client's watchdog allows 2).
+   */
   #armPing(): void {
     const intervalMs = this.#route.heartbeat * 1000;
-    this.#after(Math.max(0, this.#lastSent + intervalMs - performance.now()), () => {
-      if (performance.now() - this.#lastSent >= intervalMs) this.#send(metaFrame("ping"));
+    this.#after(Math.min(intervalMs / 4, this.#quietSince + intervalMs - performance.now()), () => {
+      const now = performance.now();
+      if (this.#sends !== this.#sendsSeen) {
+        this.#sendsSeen = this.#sends;
+        this.#quietSince = now;
+      } else if (now - this.#quietSince >= intervalMs) {
+        this.#send(metaFrame("ping"));
+        this.#sendsSeen = this.#sends;
+        this.#quietSince = now;
+      }
       this.#armPing();
     });
   }

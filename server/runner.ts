@@ -198,10 +198,7 @@ export class Runner implements Gate {
   work(run: (done: () => void) => Promise<Response>): Promise<Response> {
     // When ready with a slot free, the request runs at once: no promise of the gate's own stands
     // between the router and the handler (each one measured as CPU time per request).
-    if (this.#state === "ready" && this.#limiter.tryAcquire()) {
-      this.#touch();
-      return this.#hold(run);
-    }
+    if (this.#state === "ready" && this.#limiter.tryAcquire()) return this.#hold(run);
     return this.#wait(run);
   }
 

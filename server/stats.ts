@@ -89,6 +89,8 @@ export class SessionStats {
   errors: Record<string, number> | undefined;
   /** The close code, once closed. */
   closeCode: number | undefined;
+  /** Whether the handlers' time is wanted (logs or metrics are on). */
+  timed = false;
   #latency: Histogram | undefined;
 
   /**

@@ -22,6 +22,11 @@ export interface Variant {
   image?(server: ServerProcess): Promise<Driver>;
   /** Whether `small()` opens a persistent session (counted in the idle-session scenario). */
   session: boolean;
+  /**
+   * Measured in a phase of its own, after the interleaved ones: its clients keep timers and
+   * sockets busy in the bench process, which would slow every other variant down.
+   */
+  isolated?: boolean;
 }
 
 /** The variant every comparison is relative to. */
@@ -74,6 +79,7 @@ export const VARIANTS: readonly Variant[] = [
     // them would take minutes to negotiate.
     name: "rally-webrtc",
     script: "rally.ts",
+    isolated: true,
     small: async (server) =>
       streamDriver(await realtimeDuplex(server.url, "/webrtc", SMALL_INPUT, WEBRTC)),
     image: async (server) =>

@@ -88,11 +88,14 @@ export class Guard {
    *
    * @param router The router, with no route yet.
    * @param host The App serving it.
+   * @returns Whether any middleware was put on it.
    */
-  install(router: Hono, host: Host): void {
-    if (this.#log || this.#metrics) router.use("*", (c, next) => this.#observe(c, next));
+  install(router: Hono, host: Host): boolean {
+    const observe = Boolean(this.#log || this.#metrics);
+    const check = Boolean(this.#origins || this.#auth);
+    if (observe) router.use("*", (c, next) => this.#observe(c, next));
     if (this.#cors) router.use("*", this.#cors);
-    if (this.#origins || this.#auth) router.use("*", (c, next) => this.#check(c, next));
+    if (check) router.use("*", (c, next) => this.#check(c, next));
     const auth = this.#auth;
     if (auth) {
       router.post("/tokens", (c) => auth.tokens(c.req.raw, host));
@@ -103,6 +106,7 @@ export class Guard {
       router.get("/metrics", () => metrics.respond());
       router.all("/metrics", () => fail(405, "Method Not Allowed", { allow: "GET" }));
     }
+    return observe || check || this.#cors !== undefined;
   }
 
   /**

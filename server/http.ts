@@ -45,7 +45,7 @@ const MSGPACK_TYPES = new Set(["application/msgpack", "application/x-msgpack"]);
  * @param request The request.
  * @param host The App serving it.
  * @param done Called once the answer is ready, also when reading the body failed.
- * @returns The response: the output, or a FastAPI-shaped error.
+ * @returns The response: the output, or a FastAPI-shaped error (never a rejection).
  */
 export async function handleEndpoint(
   route: EndpointRoute,
@@ -54,7 +54,14 @@ export async function handleEndpoint(
   done: () => void,
 ): Promise<Response> {
   try {
-    const input = await readValidInput(route, request, host);
+    let input: Awaited<ReturnType<typeof readValidInput>>;
+    try {
+      input = await readValidInput(route, request, host);
+    } catch (error) {
+      // The body could not be read: the client went away, most likely.
+      host.reportError(error, createContext(request, () => request.signal));
+      return fail(500, "Internal Server Error");
+    }
     if (input instanceof Response) return input;
     const ctx = createContext(request, () => AbortSignal.any([request.signal, host.closing]));
     try {

@@ -16,7 +16,7 @@ import { Guard } from "./guard.ts";
 import { fail } from "./http.ts";
 import { Limiter } from "./limiter.ts";
 import { readSettings, type Settings } from "./options.ts";
-import { buildRouter, type Gate, type Route } from "./router.ts";
+import { buildRouter, type Gate, type Route, type Router } from "./router.ts";
 
 type State = "idle" | "starting" | "ready" | "failed" | "draining" | "stopped";
 
@@ -28,7 +28,7 @@ export class Runner implements Gate {
   readonly settings: Settings;
   #app: App;
   #routes: readonly Route[];
-  #router?: Hono;
+  #router?: Router;
   #state: State = "idle";
   #started?: Promise<void>;
   #setUp = false;
@@ -126,10 +126,11 @@ export class Runner implements Gate {
    * before its routes.
    *
    * @param router The router.
+   * @returns Whether any middleware was put on it.
    */
-  guard(router: Hono): void {
+  guard(router: Hono): boolean {
     this.#guard.checkPaths(this.#routes.map((route) => route.path));
-    this.#guard.install(router, this.host);
+    return this.#guard.install(router, this.host);
   }
 
   /**

@@ -119,19 +119,22 @@ Deno.test("http hands the handler the schema's output (transforms apply)", async
   assert.deepEqual(await response.json(), { doubled: 6 });
 });
 
-Deno.test("http routes a POST to a fixed endpoint path first, with or without a query", async () => {
-  const app = new App()
-    .get("/:file", (request) => new Response(new URL(request.url).pathname))
-    .endpoint("/:name/run", {}, () => ({ by: "pattern" }))
-    .endpoint("/a/run", {}, () => ({ by: "fixed" }));
-  assert.deepEqual(await (await postJson(app, "/a/run", {})).json(), { by: "fixed" });
-  assert.deepEqual(await (await postJson(app, "/a/run?x=1", {})).json(), { by: "fixed" });
-  assert.deepEqual(await (await postJson(app, "/b/run", {})).json(), { by: "pattern" });
-  assert.equal(await (await app.fetch(new Request("http://rally.test/page"))).text(), "/page");
-  const other = await postJson(app, "/a/run/", {});
-  assert.equal(other.status, 404, "a trailing slash is another path");
-  await other.body?.cancel();
-});
+for (const cors of [false, true]) {
+  const what = cors ? " (middleware on)" : "";
+  Deno.test(`http routes a POST to a fixed endpoint path first, with or without a query${what}`, async () => {
+    const app = new App({ cors })
+      .get("/:file", (request) => new Response(new URL(request.url).pathname))
+      .endpoint("/:name/run", {}, () => ({ by: "pattern" }))
+      .endpoint("/a/run", {}, () => ({ by: "fixed" }));
+    assert.deepEqual(await (await postJson(app, "/a/run", {})).json(), { by: "fixed" });
+    assert.deepEqual(await (await postJson(app, "/a/run?x=1", {})).json(), { by: "fixed" });
+    assert.deepEqual(await (await postJson(app, "/b/run", {})).json(), { by: "pattern" });
+    assert.equal(await (await app.fetch(new Request("http://rally.test/page"))).text(), "/page");
+    const other = await postJson(app, "/a/run/", {});
+    assert.equal(other.status, 404, "a trailing slash is another path");
+    await other.body?.cancel();
+  });
+}
 
 Deno.test("http answers GET /health with the status and version", async () => {
   const response = await echoApp().fetch(new Request("http://rally.test/health"));

@@ -7,14 +7,10 @@
  *
  * @module
  */
-import {
-  DATA_CHANNEL_MAX_BYTES,
-  headerSize,
-  readFrameHeader,
-  writeFrameHeader,
-} from "../channel_frame.ts";
+import { DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
 import { codec } from "./frames.ts";
+import { ChannelSocket, closePeer } from "./channel_socket.ts";
 import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
 
 /** A STUN or TURN server, as in `RTCConfiguration.iceServers`. */
@@ -161,11 +157,6 @@ export interface TransportOptions {
 
 /** How long connecting over WebRTC may take, in milliseconds. */
 const CONNECT_TIMEOUT_MS = 30_000;
-/**
- * After one of the signaling socket and the DataChannel closes, how long to wait for the other
- * (for the close code, or for the channel's last messages), in milliseconds.
- */
-const CLOSE_GRACE_MS = 250;
 
 /**
  * Connect over WebRTC: open the signaling socket, negotiate a peer, and wait for the
@@ -345,168 +336,4 @@ class Negotiation {
     await closePeer(this.#peer);
     this.#reject(new RealtimeError("CONNECTION_CLOSED", `WebRTC: ${reason}`, { cause }));
   }
-}
-
-/** An open DataChannel as a {@link RealtimeSocket}, with its peer and signaling socket. */
-class ChannelSocket implements RealtimeSocket {
-  onmessage: ((event: MessageEvent) => void) | null = null;
-  onclose: ((event: CloseEvent) => void) | null = null;
-  #ws: WebSocket;
-  #peer: PeerConnectionLike;
-  #channel: DataChannelLike;
-  #latestWins: boolean;
-  #readyState = 1;
-  #nextSeq = 0;
-  #lastSeq = -1;
-  #messageListeners: ((event: MessageEvent) => void)[] = [];
-  #closeListeners: ((event: CloseEvent) => void)[] = [];
-  #closeCode?: { code: number; reason: string };
-  #channelGone = false;
-  #timer?: ReturnType<typeof setTimeout>;
-
-  constructor(
-    ws: WebSocket,
-    peer: PeerConnectionLike,
-    channel: DataChannelLike,
-    latestWins: boolean,
-  ) {
-    this.#ws = ws;
-    this.#peer = peer;
-    this.#channel = channel;
-    this.#latestWins = latestWins;
-    channel.onmessage = (event: { data: ArrayBuffer | Uint8Array | string }) =>
-      this.#receive(event.data);
-    channel.onclose = () => this.channelClosed();
-  }
-
-  get readyState(): number {
-    return this.#readyState;
-  }
-
-  get bufferedAmount(): number {
-    return this.#channel.bufferedAmount;
-  }
-
-  send(data: string | Uint8Array): void {
-    if (this.#readyState !== 1) return;
-    if (typeof data === "string") return this.#channel.send(data);
-    const seq = this.#nextSeq;
-    const size = headerSize(seq) + data.length;
-    if (size > DATA_CHANNEL_MAX_BYTES) {
-      throw new RealtimeError(
-        "MESSAGE_TOO_LARGE",
-        `input of ${data.length} bytes is over the DataChannel limit of ${DATA_CHANNEL_MAX_BYTES} (framing included)`,
-      );
-    }
-    const message = new Uint8Array(size);
-    message.set(data, writeFrameHeader(message, seq));
-    this.#channel.send(message);
-    this.#nextSeq = seq + 1;
-  }
-
-  close(code = 1000, reason = ""): void {
-    if (this.#readyState >= 2) return;
-    this.#readyState = 2;
-    this.#closeCode = { code, reason };
-    this.#finish();
-  }
-
-  addEventListener(
-    type: "message" | "close",
-    listener: ((event: MessageEvent) => void) | ((event: CloseEvent) => void),
-    options?: { once?: boolean },
-  ): void {
-    if (type === "message") {
-      this.#messageListeners.push(listener as (event: MessageEvent) => void);
-      return;
-    }
-    const onClose = listener as (event: CloseEvent) => void;
-    this.#closeListeners.push(
-      options?.once
-        ? (event) => {
-          this.#closeListeners = this.#closeListeners.filter((other) => other !== onClose);
-          onClose(event);
-        }
-        : onClose,
-    );
-  }
-
-  /** The signaling socket closed: the code to report; the channel's last messages may follow. */
-  signalingClosed(code: number, reason: string): void {
-    if (this.#readyState === 3) return;
-    this.#readyState = 2;
-    this.#closeCode ??= { code, reason };
-    if (this.#channelGone) return void this.#finish();
-    this.#timer ??= setTimeout(() => this.#finish(), CLOSE_GRACE_MS);
-  }
-
-  /** The channel closed or the peer failed: wait a little for the signaling socket's code. */
-  channelClosed(): void {
-    if (this.#channelGone || this.#readyState === 3) return;
-    this.#channelGone = true;
-    this.#readyState = 2;
-    if (this.#closeCode) return void this.#finish();
-    this.#timer ??= setTimeout(() => this.#finish(), CLOSE_GRACE_MS);
-  }
-
-  /** Close the channel, the signaling socket and the peer; then report the close. */
-  async #finish(): Promise<void> {
-    if (this.#readyState === 3) return;
-    this.#readyState = 3;
-    clearTimeout(this.#timer);
-    this.#channel.onmessage = null;
-    const { code, reason } = this.#closeCode ?? { code: 1006, reason: "the DataChannel closed" };
-    const ws = this.#ws;
-    const wsClosed = ws.readyState === WebSocket.CLOSED
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => ws.addEventListener("close", () => resolve()));
-    if (this.#channel.readyState === "open") this.#channel.close();
-    // A client may send 1000 or 3000-4999 only.
-    const sendable = code === 1000 || (code >= 3000 && code <= 4999);
-    if (ws.readyState < WebSocket.CLOSING) ws.close(sendable ? code : 1000, reason);
-    await Promise.all([closePeer(this.#peer), within(wsClosed, 1_000)]);
-    const event = new CloseEvent("close", { code, reason, wasClean: code !== 1006 });
-    this.onclose?.(event);
-    for (const listener of [...this.#closeListeners]) listener(event);
-  }
-
-  #receive(data: ArrayBuffer | Uint8Array | string): void {
-    if (this.#readyState === 3) return;
-    if (typeof data === "string") return this.#emit(data);
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    const header = readFrameHeader(bytes);
-    if (!header) return; // not rally's framing: dropped
-    if (this.#latestWins) {
-      if (header.seq <= this.#lastSeq) return; // older than one already shown
-      this.#lastSeq = header.seq;
-    }
-    this.#emit(bytes.subarray(header.start));
-  }
-
-  #emit(data: Uint8Array | string): void {
-    const event = new MessageEvent("message", { data });
-    this.onmessage?.(event);
-    for (const listener of this.#messageListeners) listener(event);
-  }
-}
-
-/** Wait for `promise`, or `ms` at most. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Close a peer (werift's close is async), waiting 2 s at most. */
-function closePeer(peer: PeerConnectionLike): Promise<void> {
-  let closing: Promise<void>;
-  try {
-    closing = Promise.resolve(peer.close()).then(() => {}, () => {});
-  } catch {
-    closing = Promise.resolve();
-  }
-  return within(closing, 2_000);
 }

@@ -44,7 +44,10 @@ export interface RealtimeOptions<
   hello?: boolean;
   /** Send a `timings` meta frame (handler seconds) after each output. Default false. */
   emitTimings?: boolean;
-  /** Send a `ping` meta frame after this many seconds with nothing sent; 0 turns it off. Default 15. */
+  /**
+   * Send a `ping` meta frame after this many seconds with nothing sent (up to a quarter more: frames
+   * are counted, not timed); 0 turns it off. Default 15.
+   */
   heartbeat?: number;
   /** Seconds Deno waits for a silent peer to answer its pings before closing it. Default 30. */
   idleTimeout?: number;

@@ -104,7 +104,8 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
   #url: string | URL;
   #options: ConnectOptions<O>;
   #socket?: RealtimeSocket;
-  #state: "idle" | "connecting" | "open" | "closed" = "idle";
+  /** `draining`: the server said SHUTTING_DOWN; inputs wait for the next connection. */
+  #state: "idle" | "connecting" | "open" | "draining" | "closed" = "idle";
   #waiting?: { input: I };
   #throttled?: { input: I };
   #lastSentAt = -Infinity;
@@ -206,6 +207,9 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     }
     if (frame.kind === "output") this.#options.onResult(frame.value as O);
     else if (frame.kind === "error") {
+      // The server takes no more input and closes next: the latest input waits for the
+      // reconnect instead of being refused (and a send racing the close cannot break it).
+      if (frame.error.code === "SHUTTING_DOWN" && this.#state === "open") this.#state = "draining";
       if (frame.error.code !== "TIMEOUT") this.#report(frame.error);
     } else {
       this.#pings = true;

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { connect, type ConnectOptions, realtime, RealtimeError } from "../client/mod.ts";
+import { Codec } from "../codec.ts";
 import { App } from "../server/mod.ts";
 import { bareServer, delay, listen, Op, rawAccept, waitFor, within } from "./_realtime_helpers.ts";
 
 type N = { n: number };
+
+const codec = new Codec();
 
 /** The callbacks of a `connect()` client, recording what they are called with. */
 class Recorder<O = Record<string, unknown>> {
@@ -356,4 +359,41 @@ Deno.test("realtime send over the hello limit throws MESSAGE_TOO_LARGE", async (
   conn.send({ n: 3 });
   assert.deepEqual(await conn.recv(), { n: 3 });
   assert.deepEqual(seen, [1, 3]);
+});
+
+Deno.test("connect holds inputs after SHUTTING_DOWN and sends the latest on the next connection", async () => {
+  const received: unknown[][] = [];
+  // The first connection answers its first input with SHUTTING_DOWN, then closes 1001 200 ms
+  // later; the second records what it gets.
+  const { server, url } = bareServer((socket) => {
+    const mine: unknown[] = [];
+    const first = received.length === 0;
+    received.push(mine);
+    socket.onmessage = (event) => {
+      mine.push(codec.decode(event.data));
+      if (first && mine.length === 1) {
+        socket.send(
+          '{"type":"x-fal-error","error":"SHUTTING_DOWN","reason":"server is shutting down"}',
+        );
+        setTimeout(() => socket.close(1001, "server is shutting down"), 200);
+      }
+    };
+  });
+  try {
+    const rec = new Recorder();
+    const handle = connect<N>(url, { reconnect: { baseMs: 20 }, ...rec.options });
+    await waitFor(() => rec.opens === 1, "the connection to open");
+    handle.send({ n: 1 });
+    await waitFor(() => rec.errors.length === 1, "SHUTTING_DOWN");
+    handle.send({ n: 2 });
+    handle.send({ n: 3 });
+    await waitFor(() => received.length === 2 && received[1].length === 1, "the next connection");
+    assert.deepEqual(received, [[{ n: 1 }], [{ n: 3 }]], "nothing more to the draining server");
+    assert.equal(rec.errors[0].code, "SHUTTING_DOWN");
+    assert.deepEqual(rec.closes.map((c) => c.code), [1001]);
+    handle.close();
+    await waitFor(() => rec.closes.length === 2, "onClose");
+  } finally {
+    await server.shutdown();
+  }
 });

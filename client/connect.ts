@@ -208,7 +208,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     if (frame.kind === "output") this.#options.onResult(frame.value as O);
     else if (frame.kind === "error") {
       // The server takes no more input and closes next: the latest input waits for the
-      // reconnect instead of being refused (and a send racing the close cannot break it).
+      // reconnect instead of being refused.
       if (frame.error.code === "SHUTTING_DOWN" && this.#state === "open") this.#state = "draining";
       if (frame.error.code !== "TIMEOUT") this.#report(frame.error);
     } else {

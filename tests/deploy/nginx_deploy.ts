@@ -244,9 +244,17 @@ async function failover(signal: "SIGKILL" | "SIGTERM") {
       assert.ok(late.every((o) => o.worker.startsWith(`${survivor.name}-`)), "from the survivor");
     }
     for (const c of moved) {
-      // After a crash the client sees an abnormal close; after SIGTERM, SHUTTING_DOWN and 1001.
-      assert.deepEqual(c.closes, [signal === "SIGKILL" ? 1006 : 1001]);
-      if (signal === "SIGTERM") assert.equal(c.errors[0]?.code, "SHUTTING_DOWN");
+      // After a crash the client sees an abnormal close; after SIGTERM, SHUTTING_DOWN, then 1001.
+      // Through nginx the 1001 sometimes arrives as 1006 (about 1 run in 8 here): the instance
+      // has had the client's close reply (its session ends within a few ms), but the TCP teardown
+      // of both hops races the close frame at the client. SHUTTING_DOWN always comes first, and
+      // the direct shutdown tests check 1001 itself.
+      assert.equal(c.closes.length, 1);
+      if (signal === "SIGKILL") assert.equal(c.closes[0], 1006);
+      else {
+        assert.ok([1001, 1006].includes(c.closes[0]), `close code ${c.closes[0]}`);
+        assert.equal(c.errors[0]?.code, "SHUTTING_DOWN");
+      }
     }
     for (const c of stayed) assert.deepEqual(c.closes, []);
     assert.ok(

@@ -58,7 +58,7 @@ export function frameHeader(seq: number): Uint8Array {
  * @param seq The counter.
  * @returns Its size in bytes.
  */
-export function headerSize(seq: number): number {
+function headerSize(seq: number): number {
   if (seq < 0x80) return 2;
   if (seq < 0x100) return 3;
   if (seq < 0x10000) return 4;
@@ -73,7 +73,7 @@ export function headerSize(seq: number): number {
  * @param seq The counter.
  * @returns The offset where the payload goes.
  */
-export function writeFrameHeader(target: Uint8Array, seq: number): number {
+function writeFrameHeader(target: Uint8Array, seq: number): number {
   target[0] = 0x92;
   if (seq < 0x80) {
     target[1] = seq;
@@ -130,4 +130,74 @@ export function readFrameHeader(bytes: Uint8Array): FrameHeader | undefined {
     ? view.getUint32(2)
     : view.getUint32(2) * 0x100000000 + view.getUint32(6);
   return { seq, start };
+}
+
+/**
+ * One side's framing of a DataChannel: it numbers the binary messages it sends, and reads the
+ * ones it receives, skipping stale ones on a latest-wins channel (a `seq` not newer than the
+ * newest already read).
+ *
+ * @example
+ * ```ts
+ * import { ChannelFrames } from "./channel_frame.ts";
+ *
+ * const sender = new ChannelFrames(false);
+ * const receiver = new ChannelFrames(true);
+ * const message = sender.wrap(new Uint8Array([0x80]))!; // [0, {}]
+ * console.log(receiver.unwrap(message)); // Uint8Array [0x80]
+ * console.log(receiver.unwrap(message)); // "stale"
+ * ```
+ */
+export class ChannelFrames {
+  #latestWins: boolean;
+  #allocate: (size: number) => Uint8Array;
+  #nextSeq = 0;
+  #lastSeq = -1;
+
+  /**
+   * Start a side's framing.
+   *
+   * @param latestWins Whether received messages older than the newest read are skipped.
+   * @param allocate Makes the buffer of an outgoing message (e.g. a Node `Buffer`).
+   */
+  constructor(
+    latestWins: boolean,
+    allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+  ) {
+    this.#latestWins = latestWins;
+    this.#allocate = allocate;
+  }
+
+  /**
+   * Frame a payload as the next message.
+   *
+   * @param payload The payload's msgpack bytes.
+   * @returns The message, or `undefined` when it would be over {@link DATA_CHANNEL_MAX_BYTES}.
+   */
+  wrap(payload: Uint8Array): Uint8Array | undefined {
+    const seq = this.#nextSeq;
+    const size = headerSize(seq) + payload.length;
+    if (size > DATA_CHANNEL_MAX_BYTES) return undefined;
+    const message = this.#allocate(size);
+    message.set(payload, writeFrameHeader(message, seq));
+    this.#nextSeq = seq + 1;
+    return message;
+  }
+
+  /**
+   * Read a received binary message.
+   *
+   * @param message The message.
+   * @returns Its payload (a view), `"malformed"` when it is not `[seq, payload]`, or `"stale"`
+   * when a latest-wins channel skips it.
+   */
+  unwrap(message: Uint8Array): Uint8Array | "malformed" | "stale" {
+    const header = readFrameHeader(message);
+    if (!header) return "malformed";
+    if (this.#latestWins) {
+      if (header.seq <= this.#lastSeq) return "stale";
+      this.#lastSeq = header.seq;
+    }
+    return message.subarray(header.start);
+  }
 }

@@ -6,13 +6,9 @@
  *
  * @module
  */
-import {
-  DATA_CHANNEL_MAX_BYTES,
-  headerSize,
-  readFrameHeader,
-  writeFrameHeader,
-} from "../channel_frame.ts";
+import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
+import { closedWithin, within } from "../within.ts";
 import type { RealtimeSocket } from "./socket.ts";
 import type { DataChannelLike, PeerConnectionLike } from "./webrtc.ts";
 
@@ -29,10 +25,8 @@ export class ChannelSocket implements RealtimeSocket {
   #ws: WebSocket;
   #peer: PeerConnectionLike;
   #channel: DataChannelLike;
-  #latestWins: boolean;
+  #frames: ChannelFrames;
   #readyState = 1;
-  #nextSeq = 0;
-  #lastSeq = -1;
   #messageListeners: ((event: MessageEvent) => void)[] = [];
   #closeListeners: ((event: CloseEvent) => void)[] = [];
   #closeCode?: { code: number; reason: string };
@@ -48,7 +42,7 @@ export class ChannelSocket implements RealtimeSocket {
     this.#ws = ws;
     this.#peer = peer;
     this.#channel = channel;
-    this.#latestWins = latestWins;
+    this.#frames = new ChannelFrames(latestWins);
     channel.onmessage = (event: { data: ArrayBuffer | Uint8Array | string }) =>
       this.#receive(event.data);
     channel.onclose = () => this.channelClosed();
@@ -65,18 +59,14 @@ export class ChannelSocket implements RealtimeSocket {
   send(data: string | Uint8Array): void {
     if (this.#readyState !== 1) return;
     if (typeof data === "string") return this.#channel.send(data);
-    const seq = this.#nextSeq;
-    const size = headerSize(seq) + data.length;
-    if (size > DATA_CHANNEL_MAX_BYTES) {
+    const message = this.#frames.wrap(data);
+    if (!message) {
       throw new RealtimeError(
         "MESSAGE_TOO_LARGE",
         `input of ${data.length} bytes is over the DataChannel limit of ${DATA_CHANNEL_MAX_BYTES} (framing included)`,
       );
     }
-    const message = new Uint8Array(size);
-    message.set(data, writeFrameHeader(message, seq));
     this.#channel.send(message);
-    this.#nextSeq = seq + 1;
   }
 
   close(code = 1000, reason = ""): void {
@@ -132,14 +122,12 @@ export class ChannelSocket implements RealtimeSocket {
     this.#channel.onmessage = null;
     const { code, reason } = this.#closeCode ?? { code: 1006, reason: "the DataChannel closed" };
     const ws = this.#ws;
-    const wsClosed = ws.readyState === WebSocket.CLOSED
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => ws.addEventListener("close", () => resolve()));
+    const wsClosed = closedWithin(ws, 1_000);
     if (this.#channel.readyState === "open") this.#channel.close();
     // A client may send 1000 or 3000-4999 only.
     const sendable = code === 1000 || (code >= 3000 && code <= 4999);
     if (ws.readyState < WebSocket.CLOSING) ws.close(sendable ? code : 1000, reason);
-    await Promise.all([closePeer(this.#peer), within(wsClosed, 1_000)]);
+    await Promise.all([closePeer(this.#peer), wsClosed]);
     const event = new CloseEvent("close", { code, reason, wasClean: code !== 1006 });
     this.onclose?.(event);
     for (const listener of [...this.#closeListeners]) listener(event);
@@ -148,30 +136,15 @@ export class ChannelSocket implements RealtimeSocket {
   #receive(data: ArrayBuffer | Uint8Array | string): void {
     if (this.#readyState === 3) return;
     if (typeof data === "string") return this.#emit(data);
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    const header = readFrameHeader(bytes);
-    if (!header) return; // not rally's framing: dropped
-    if (this.#latestWins) {
-      if (header.seq <= this.#lastSeq) return; // older than one already shown
-      this.#lastSeq = header.seq;
-    }
-    this.#emit(bytes.subarray(header.start));
+    const payload = this.#frames.unwrap(data instanceof Uint8Array ? data : new Uint8Array(data));
+    // Not rally's framing, or older than an output already shown: dropped.
+    if (typeof payload !== "string") this.#emit(payload);
   }
 
   #emit(data: Uint8Array | string): void {
     const event = new MessageEvent("message", { data });
     this.onmessage?.(event);
     for (const listener of this.#messageListeners) listener(event);
-  }
-}
-
-/** Wait for `promise`, or `ms` at most. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

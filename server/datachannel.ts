@@ -8,12 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import {
-  DATA_CHANNEL_MAX_BYTES,
-  headerSize,
-  readFrameHeader,
-  writeFrameHeader,
-} from "../channel_frame.ts";
+import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
 import { errorFrame, RealtimeError } from "../protocol.ts";
 import type { SessionSocket } from "./context.ts";
 
@@ -73,10 +68,7 @@ export class DataChannelSocket implements SessionSocket {
   onclose: ((event: CloseEvent) => void) | null = null;
   #readyState = 0;
   #channel?: Channel;
-  #latestWins = false;
-  #lastSeq = -1;
-  #nextSeq = 0;
-  #skipped = 0;
+  #frames = new ChannelFrames(false);
   #closeListeners = new Set<(event: CloseEvent) => void>();
   #teardown: (code: number, reason: string) => Promise<void>;
 
@@ -101,20 +93,6 @@ export class DataChannelSocket implements SessionSocket {
   }
 
   /**
-   * Whether the channel is latest-wins: unordered, or partially reliable (`maxRetransmits` or
-   * `maxPacketLifeTime` set). Then inputs whose `seq` is not newer than the newest seen are
-   * skipped.
-   */
-  get latestWins(): boolean {
-    return this.#latestWins;
-  }
-
-  /** Inputs skipped as stale on a latest-wins channel. */
-  get skipped(): number {
-    return this.#skipped;
-  }
-
-  /**
    * Start serving an open channel: fires `onopen`.
    *
    * @param channel The DataChannel, open.
@@ -122,7 +100,8 @@ export class DataChannelSocket implements SessionSocket {
   attach(channel: Channel): void {
     if (this.#readyState !== 0) return;
     this.#channel = channel;
-    this.#latestWins = isLatestWins(channel);
+    // A Buffer, so that werift queues an output without another copy.
+    this.#frames = new ChannelFrames(isLatestWins(channel), (size) => Buffer.allocUnsafe(size));
     channel.onmessage = (event) => this.#receive(event.data);
     this.#readyState = 1;
     this.onopen?.(new Event("open"));
@@ -139,24 +118,19 @@ export class DataChannelSocket implements SessionSocket {
     const channel = this.#channel;
     if (this.#readyState !== 1 || !channel) return;
     if (typeof data === "string") return channel.send(data);
-    const seq = this.#nextSeq;
-    const size = headerSize(seq) + data.length;
-    if (size > DATA_CHANNEL_MAX_BYTES) {
+    const message = this.#frames.wrap(data);
+    if (!message) {
       throw new RealtimeError(
         "INTERNAL_ERROR",
         `output of ${data.length} bytes is over the DataChannel limit of ${DATA_CHANNEL_MAX_BYTES}`,
       );
     }
-    // A Buffer, so that werift queues it without another copy.
-    const message = Buffer.allocUnsafe(size);
-    message.set(data, writeFrameHeader(message, seq));
     try {
-      channel.send(message);
+      channel.send(message as Buffer);
     } catch (error) {
       // werift refuses messages over the peer's advertised max-message-size.
       throw new RealtimeError("INTERNAL_ERROR", `the output could not be sent (${error})`);
     }
-    this.#nextSeq = seq + 1;
   }
 
   /**
@@ -210,9 +184,8 @@ export class DataChannelSocket implements SessionSocket {
   #receive(data: string | Uint8Array | ArrayBuffer): void {
     if (this.#readyState !== 1) return;
     if (typeof data === "string") return this.#deliver(data);
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    const header = readFrameHeader(bytes);
-    if (!header) {
+    const payload = this.#frames.unwrap(data instanceof Uint8Array ? data : new Uint8Array(data));
+    if (payload === "malformed") {
       // Not an input at all: answered at once (not in its turn), and the session serves on.
       this.#channel?.send(errorFrame(
         "INVALID_INPUT",
@@ -220,14 +193,7 @@ export class DataChannelSocket implements SessionSocket {
       ));
       return;
     }
-    if (this.#latestWins) {
-      if (header.seq <= this.#lastSeq) {
-        this.#skipped++;
-        return;
-      }
-      this.#lastSeq = header.seq;
-    }
-    this.#deliver(bytes.subarray(header.start));
+    if (payload !== "stale") this.#deliver(payload);
   }
 
   #deliver(data: string | Uint8Array): void {

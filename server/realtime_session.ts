@@ -18,6 +18,7 @@ import {
 } from "../protocol.ts";
 import type { Context, Host, Session, SessionSocket } from "./context.ts";
 import type { RealtimeRoute } from "./realtime.ts";
+import { closedWithin } from "../within.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { check, type Checked, summarize } from "./schema.ts";
 import type { SessionStats } from "./stats.ts";
@@ -123,7 +124,7 @@ export class RealtimeSession implements Session {
     );
     this.#socket.close(CloseCode.GOING_AWAY, "server is shutting down");
     this.#end();
-    await closed(this.#socket, CLOSE_WAIT_MS);
+    await closedWithin(this.#socket, CLOSE_WAIT_MS);
   }
 
   #open(): void {
@@ -518,20 +519,6 @@ export class RealtimeSession implements Session {
     this.#resume?.();
     this.#onIdle?.();
   }
-}
-
-/** Wait until `socket` has closed, or `ms` milliseconds at most. */
-function closed(socket: SessionSocket, ms: number): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      socket.removeEventListener("close", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    socket.addEventListener("close", done);
-  });
 }
 
 function frameSize(frame: Pending): number {

@@ -10,6 +10,7 @@
 import type { Hono } from "hono";
 import { Codec } from "../codec.ts";
 import { VERSION } from "../protocol.ts";
+import { within } from "../within.ts";
 import type { App } from "./app.ts";
 import type { Host, Session } from "./context.ts";
 import { Guard } from "./guard.ts";
@@ -290,11 +291,4 @@ export class Runner implements Gate {
   #touch(): void {
     this.#lastActivity = performance.now();
   }
-}
-
-/** Wait for `promise`, or `ms` milliseconds at most. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
-  clearTimeout(timer);
 }

@@ -10,6 +10,7 @@
  */
 import { DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
 import { CloseCode } from "../protocol.ts";
+import { within } from "../within.ts";
 import { type Context, createContext, type Host, type Session } from "./context.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
 import type { RealtimeRoute } from "./realtime.ts";
@@ -355,14 +356,6 @@ async function drained(channel: Channel, ms: number): Promise<void> {
 }
 
 /** Close a werift peer, waiting `PEER_CLOSE_WAIT_MS` at most. */
-async function closePeer(peer: Peer): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      peer.close().catch(() => {}),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, PEER_CLOSE_WAIT_MS)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function closePeer(peer: Peer): Promise<void> {
+  return within(peer.close().catch(() => {}), PEER_CLOSE_WAIT_MS);
 }

@@ -6,6 +6,7 @@
  */
 import { Inbox } from "../inbox.ts";
 import { CloseCode, RealtimeError } from "../protocol.ts";
+import { closedWithin, within } from "../within.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import type { SessionStats } from "./stats.ts";
 
@@ -238,10 +239,8 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
   let done: Promise<void> | undefined;
   const forget = host.track({
     async shutdown(graceMs: number) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((resolve) => timer = setTimeout(resolve, graceMs))]);
-      clearTimeout(timer);
-      const closed = socketClosed(socket, CLOSE_WAIT_MS);
+      if (done) await within(done, graceMs);
+      const closed = closedWithin(socket, CLOSE_WAIT_MS);
       abort.abort();
       session.close(CloseCode.GOING_AWAY, "server is shutting down");
       // Finish the closing handshake (the handler's own close too) before the HTTP server
@@ -284,19 +283,6 @@ class CountedSession extends WebSocketSession {
     if (!this.signal.aborted) this.#stats.messagesOut++;
     super.send(data);
   }
-}
-
-/** Resolves when `socket` has closed, or after `ms` (a peer that never answers the close). */
-function socketClosed(socket: WebSocket, ms: number): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    socket.addEventListener("close", done, { once: true });
-  });
 }
 
 function size(message: WebSocketMessage): number {

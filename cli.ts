@@ -22,7 +22,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { realtime, run, stream, wsConnect } from "./client/mod.ts";
 import { App } from "./server/app.ts";
-import type { LogLevel } from "./server/log.ts";
+import type { LogLevel } from "./server/middleware/log.ts";
 import { serve } from "./server/serve.ts";
 
 const HELP = {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
+import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
-import { closedWithin, within } from "../within.ts";
+import { closedWithin, within } from "../internal/within.ts";
 import type { RealtimeSocket } from "./socket.ts";
 import type { DataChannelLike, PeerConnectionLike } from "./webrtc.ts";
 

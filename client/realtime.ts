@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 import { CloseCode, END_OF_INPUT, RealtimeError } from "../protocol.ts";
 import { encodeInput, helloLimit, readFrame, type ServerFrame } from "./frames.ts";
 import {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
+import { DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { ChannelSocket, closePeer } from "./channel_socket.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 import { CloseCode } from "../protocol.ts";
 import { endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
 

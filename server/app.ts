@@ -23,10 +23,10 @@ import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions, EndpointRoute } from "./http.ts";
 import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
 import { type AppOptions, checkMessageBytes } from "./options.ts";
-import type { AuthOptions } from "./auth.ts";
-import type { CorsOptions } from "./cors.ts";
-import type { LogOptions } from "./log.ts";
-import type { RateLimit } from "./rate_limit.ts";
+import type { AuthOptions } from "./middleware/auth.ts";
+import type { CorsOptions } from "./middleware/cors.ts";
+import type { LogOptions } from "./middleware/log.ts";
+import type { RateLimit } from "./middleware/rate_limit.ts";
 import {
   DEFAULT_MAX_PENDING_BYTES,
   type RealtimeHandler,
@@ -40,7 +40,7 @@ import { Runner } from "./runner.ts";
 import type { Schema } from "./schema.ts";
 import type { StreamHandler, StreamOptions, StreamRoute } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
-import { type WebRtcOptions, webrtcRoute } from "./webrtc.ts";
+import { type WebRtcOptions, webrtcRoute } from "./webrtc/signaling.ts";
 
 let startRun: (app: App) => Runner;
 

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Codec } from "../codec.ts";
-import type { RateLimit } from "./rate_limit.ts";
-import type { SessionKind, SessionStats } from "./stats.ts";
+import type { RateLimit } from "./middleware/rate_limit.ts";
+import type { SessionKind, SessionStats } from "./middleware/stats.ts";
 
 /**
  * The context of one HTTP request or one WebSocket session, handed to every handler.

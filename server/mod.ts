@@ -21,9 +21,13 @@
  * @module
  */
 export { App } from "./app.ts";
-export { type AuthOptions, DEFAULT_TOKEN_EXPIRATION, MAX_TOKEN_EXPIRATION } from "./auth.ts";
+export {
+  type AuthOptions,
+  DEFAULT_TOKEN_EXPIRATION,
+  MAX_TOKEN_EXPIRATION,
+} from "./middleware/auth.ts";
 export type { Context } from "./context.ts";
-export type { CorsOptions } from "./cors.ts";
+export type { CorsOptions } from "./middleware/cors.ts";
 export type {
   EndpointDecorator,
   GetDecorator,
@@ -34,7 +38,7 @@ export type {
 } from "./decorators.ts";
 export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
-export type { LogLevel, LogOptions, LogRecord } from "./log.ts";
+export type { LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
 export { type AppOptions, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUE } from "./options.ts";
 export {
@@ -44,11 +48,11 @@ export {
   type RealtimeMode,
   type RealtimeOptions,
 } from "./realtime.ts";
-export type { RateLimit } from "./rate_limit.ts";
+export type { RateLimit } from "./middleware/rate_limit.ts";
 export type { In, Out, Schema, SchemaIssue, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
 export type { StreamHandler, StreamOptions } from "./stream.ts";
-export type { IceServer, WebRtcOptions } from "./webrtc.ts";
+export type { IceServer, WebRtcOptions } from "./webrtc/signaling.ts";
 export {
   type WebSocketHandler,
   type WebSocketMessage,

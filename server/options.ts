@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { AuthOptions } from "./auth.ts";
+import type { AuthOptions } from "./middleware/auth.ts";
 import type { Context } from "./context.ts";
-import type { CorsOptions } from "./cors.ts";
-import type { LogOptions } from "./log.ts";
-import type { RateLimit } from "./rate_limit.ts";
+import type { CorsOptions } from "./middleware/cors.ts";
+import type { LogOptions } from "./middleware/log.ts";
+import type { RateLimit } from "./middleware/rate_limit.ts";
 
 /**
  * Options of an {@link App}. Each one is also a public property of the App, so a subclass

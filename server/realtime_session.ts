@@ -18,10 +18,10 @@ import {
 } from "../protocol.ts";
 import type { Context, Host, Session, SessionSocket } from "./context.ts";
 import type { RealtimeRoute } from "./realtime.ts";
-import { closedWithin } from "../within.ts";
-import { RateLimiter } from "./rate_limit.ts";
+import { closedWithin } from "../internal/within.ts";
+import { RateLimiter } from "./middleware/rate_limit.ts";
 import { check, type Checked, summarize } from "./schema.ts";
-import type { SessionStats } from "./stats.ts";
+import type { SessionStats } from "./middleware/stats.ts";
 
 /** Past this many unsent bytes on the socket, the session stops taking work. */
 const HIGH_WATER_MARK = 1024 * 1024;

@@ -12,7 +12,7 @@ import { type EndpointRoute, fail, handleEndpoint } from "./http.ts";
 import { acceptRealtime, type RealtimeRoute } from "./realtime.ts";
 import { handleStream, type StreamRoute } from "./stream.ts";
 import { acceptWebSocket, type WebSocketRoute } from "./websocket.ts";
-import { acceptWebRtc, type WebRtcRoute } from "./webrtc.ts";
+import { acceptWebRtc, type WebRtcRoute } from "./webrtc/signaling.ts";
 
 /** One entry of an App's route table. */
 export type Route =

@@ -10,10 +10,10 @@
 import type { Hono } from "hono";
 import { Codec } from "../codec.ts";
 import { VERSION } from "../protocol.ts";
-import { within } from "../within.ts";
+import { within } from "../internal/within.ts";
 import type { App } from "./app.ts";
 import type { Host, Session } from "./context.ts";
-import { Guard } from "./guard.ts";
+import { Guard } from "./middleware/guard.ts";
 import { fail } from "./http.ts";
 import { Limiter } from "./limiter.ts";
 import { readSettings, type Settings } from "./options.ts";

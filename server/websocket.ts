@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 import { CloseCode, RealtimeError } from "../protocol.ts";
-import { closedWithin, within } from "../within.ts";
+import { closedWithin, within } from "../internal/within.ts";
 import { type Context, createContext, type Host } from "./context.ts";
-import type { SessionStats } from "./stats.ts";
+import type { SessionStats } from "./middleware/stats.ts";
 
 /** One message of a raw WebSocket: text as `string`, binary as `Uint8Array`. */
 export type WebSocketMessage = string | Uint8Array;

@@ -6,7 +6,7 @@
  * @module
  */
 import { Codec } from "../codec.ts";
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 import type { ErrorFrame } from "../protocol.ts";
 import { type App, serve, type Server } from "../server/mod.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 
 Deno.test("inbox hands out queued messages in arrival order", async () => {
   const inbox = new Inbox<number>();

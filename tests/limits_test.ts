@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { App, type AppOptions } from "../server/mod.ts";
-import { RateLimiter } from "../server/rate_limit.ts";
+import { RateLimiter } from "../server/middleware/rate_limit.ts";
 import { realtime, RealtimeError } from "../client/mod.ts";
 import type { ErrorFrame } from "../protocol.ts";
 import { handshake } from "./_handshake.ts";

@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { RTCPeerConnection } from "werift";
 import { z } from "zod";
-import { DATA_CHANNEL_MAX_BYTES, frameHeader, readFrameHeader } from "../channel_frame.ts";
+import { DATA_CHANNEL_MAX_BYTES, frameHeader, readFrameHeader } from "../internal/channel_frame.ts";
 import { connect, realtime, RealtimeError } from "../client/mod.ts";
-import { Inbox } from "../inbox.ts";
+import { Inbox } from "../internal/inbox.ts";
 import { App, type Context } from "../server/mod.ts";
 import { codec, delay, listen, waitFor, within } from "./_realtime_helpers.ts";
 

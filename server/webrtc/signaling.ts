@@ -8,13 +8,13 @@
  *
  * @module
  */
-import { DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
-import { CloseCode } from "../protocol.ts";
-import { within } from "../within.ts";
-import { type Context, createContext, type Host, type Session } from "./context.ts";
+import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
+import { CloseCode } from "../../protocol.ts";
+import { within } from "../../internal/within.ts";
+import { type Context, createContext, type Host, type Session } from "../context.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
-import type { RealtimeRoute } from "./realtime.ts";
-import { RealtimeSession } from "./realtime_session.ts";
+import type { RealtimeRoute } from "../realtime.ts";
+import { RealtimeSession } from "../realtime_session.ts";
 
 /** A STUN or TURN server for the server's peer (as in `RTCConfiguration.iceServers`). */
 export interface IceServer {

@@ -13,8 +13,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { sign, verify } from "hono/jwt";
 import { JwtPayloadRequiresAud, JwtTokenAudience, JwtTokenExpired } from "hono/utils/jwt/types";
-import type { Host } from "./context.ts";
-import { fail, readValidInput } from "./http.ts";
+import type { Host } from "../context.ts";
+import { fail, readValidInput } from "../http.ts";
 
 /**
  * The `auth` option of an App. Setting it turns auth on for every route but `/health` (and

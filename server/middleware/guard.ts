@@ -8,11 +8,11 @@
  * @module
  */
 import type { Context as HonoContext, Hono, MiddlewareHandler, Next } from "hono";
-import type { AppOptions } from "./options.ts";
+import type { AppOptions } from "../options.ts";
 import { Auth } from "./auth.ts";
-import { type Context, type Host, requestIdOf, type SessionSocket } from "./context.ts";
+import { type Context, type Host, requestIdOf, type SessionSocket } from "../context.ts";
 import { corsMiddleware } from "./cors.ts";
-import { fail } from "./http.ts";
+import { fail } from "../http.ts";
 import { type Logger, readLog } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { checkOrigin, readOrigins } from "./origin.ts";

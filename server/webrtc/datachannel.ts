@@ -8,9 +8,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../channel_frame.ts";
-import { errorFrame, RealtimeError } from "../protocol.ts";
-import type { SessionSocket } from "./context.ts";
+import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
+import { errorFrame, RealtimeError } from "../../protocol.ts";
+import type { SessionSocket } from "../context.ts";
 
 /** What rally uses of a DataChannel (werift's, on the server). */
 export interface Channel {

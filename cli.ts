@@ -198,7 +198,7 @@ async function callCommand(args: string[]): Promise<number> {
   if (modes[0] === "realtime") {
     await using conn = await realtime<unknown, unknown>(url, { path });
     conn.send(input);
-    const output = await conn.recv();
+    const output = await conn.receive();
     if (output === undefined) throw new Error("the session ended without an output");
     console.log(show(output));
   } else if (modes[0] === "stream") {

@@ -22,40 +22,12 @@
  *
  * await using conn = await realtime(`http://127.0.0.1:${server.addr.port}`);
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.recv()); // { output: "Hello, world!" }
+ * console.log(await conn.receive()); // { output: "Hello, world!" }
  * ```
  *
  * @module
  */
 export * from "./server/mod.ts";
-export {
-  connect,
-  type ConnectOptions,
-  type DataChannelLike,
-  fetchToken,
-  type FetchTokenOptions,
-  HttpError,
-  type IceCandidateLike,
-  type IceServerInit,
-  type PeerConnectionConstructor,
-  type PeerConnectionLike,
-  type PeerEventHandler,
-  realtime,
-  type RealtimeConnection,
-  type RealtimeHandle,
-  type RealtimeOptions as RealtimeClientOptions,
-  type ReconnectOptions,
-  run,
-  type RunOptions,
-  type SessionDescriptionLike,
-  type SocketOptions,
-  stream,
-  StreamError,
-  type StreamOptions as StreamClientOptions,
-  type TransportOptions,
-  wsConnect,
-  type WsConnection,
-  type WsMessage,
-} from "./client/mod.ts";
-export * from "./codec.ts";
-export * from "./protocol.ts";
+export * from "./client/mod.ts";
+export { Codec, DecodeError, type DecodeLimits, DEFAULT_DECODE_LIMITS } from "./codec.ts";
+export { type ErrorCode, VERSION } from "./protocol.ts";

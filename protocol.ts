@@ -56,6 +56,19 @@ export interface ErrorFrame {
   unprocessed?: number;
 }
 
+/** A STUN or TURN server, as in `RTCConfiguration.iceServers` (for either side's peer). */
+export interface IceServer {
+  /** `stun:host:port` or `turn:host:port` URL(s). */
+  urls: string | string[];
+  /** TURN user name. */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** One message of a raw WebSocket: text, or bytes. */
+export type WebSocketMessage = string | Uint8Array;
+
 /** One validation complaint: where (`path`) and what (`message`). */
 export interface Issue {
   /** The complaint. */
@@ -207,5 +220,53 @@ export class RealtimeError extends Error {
     if (options.issues) this.issues = options.issues;
     if (options.retryable !== undefined) this.retryable = options.retryable;
     if (options.unprocessed !== undefined) this.unprocessed = options.unprocessed;
+  }
+}
+
+/**
+ * An HTTP error answer, on both sides: a handler throws it to answer with that status and
+ * FastAPI's body `{"detail": detail}` (as Hono's `HTTPException`); the client's `run()`,
+ * `stream()` and `fetchToken()` throw it when an endpoint answers with an error status.
+ *
+ * @example
+ * ```ts
+ * import { App, HttpError } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, () => {
+ *   throw new HttpError(404, "No such model: try one of /models");
+ * });
+ * const response = await app.fetch(new Request("http://localhost/", { method: "POST" }));
+ * assert.equal(response.status, 404);
+ * assert.deepEqual(await response.json(), { detail: "No such model: try one of /models" });
+ * ```
+ */
+export class HttpError extends Error {
+  /** The HTTP status, 400 to 599. */
+  readonly status: number;
+  /** The body's `detail`: a message, or a list of validation errors (FastAPI's shape). */
+  readonly detail: unknown;
+
+  /**
+   * Make the error.
+   *
+   * @param status The HTTP status, an integer from 400 to 599.
+   * @param detail A message, or any JSON value, sent as `{"detail": detail}`.
+   * @param options The cause.
+   * @throws {RangeError} when the status is not an error status.
+   */
+  constructor(status: number, detail: unknown, options?: ErrorOptions) {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError(
+        `Cannot create HttpError: status must be an integer from 400 to 599, received ${status}`,
+      );
+    }
+    super(
+      `HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
+      options,
+    );
+    this.name = "HttpError";
+    this.status = status;
+    this.detail = detail;
   }
 }

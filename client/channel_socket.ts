@@ -10,7 +10,7 @@ import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame
 import { RealtimeError } from "../protocol.ts";
 import { closedWithin, within } from "../internal/within.ts";
 import type { RealtimeSocket } from "./socket.ts";
-import type { DataChannelLike, PeerConnectionLike } from "./webrtc.ts";
+import type { DataChannelLike, PeerConnectionLike } from "./peer.ts";
 
 /**
  * After one of the signaling socket and the DataChannel closes, how long to wait for the other

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { HttpError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { endpointUrl } from "./socket.ts";
 
@@ -22,40 +23,6 @@ export interface RunOptions {
   headers?: Record<string, string>;
   /** Aborts the request. */
   signal?: AbortSignal;
-}
-
-/**
- * An HTTP endpoint answered with an error status.
- *
- * @example
- * ```ts
- * import { HttpError, run } from "@rally/rally/client";
- *
- * try {
- *   await run("http://127.0.0.1:8000", { path: "/", input: { prompt: 42 } });
- * } catch (error) {
- *   if (error instanceof HttpError) console.log(error.status, error.detail); // 422 [...]
- * }
- * ```
- */
-export class HttpError extends Error {
-  /** The HTTP status. */
-  readonly status: number;
-  /** The body's `detail` (a message, or a list of validation errors), or its text. */
-  readonly detail: unknown;
-
-  /**
-   * Make an error for a response.
-   *
-   * @param status The HTTP status.
-   * @param detail The error's detail.
-   */
-  constructor(status: number, detail: unknown) {
-    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
-    this.name = "HttpError";
-    this.status = status;
-    this.detail = detail;
-  }
 }
 
 /**

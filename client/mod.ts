@@ -10,11 +10,11 @@
  *
  * await using conn = await realtime("http://127.0.0.1:8000", { path: "/realtime" });
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.recv());
+ * console.log(await conn.receive());
  *
  * await using ws = await wsConnect("http://127.0.0.1:8000", { path: "/echo" });
  * ws.send("Hello, world!");
- * console.log(await ws.recv());
+ * console.log(await ws.receive());
  *
  * console.log(await run("http://127.0.0.1:8000", { path: "/", input: { prompt: "hi" } }));
  * ```
@@ -27,20 +27,26 @@ export {
   type RealtimeHandle,
   type ReconnectOptions,
 } from "./connect.ts";
-export { HttpError, run, type RunOptions } from "./http.ts";
-export { realtime, type RealtimeConnection, type RealtimeOptions } from "./realtime.ts";
+export { run, type RunOptions } from "./http.ts";
+export { realtime, type RealtimeClientOptions, type RealtimeConnection } from "./realtime.ts";
 export type { SocketOptions } from "./socket.ts";
-export { stream, StreamError, type StreamOptions } from "./stream.ts";
+export { stream, type StreamClientOptions, StreamError } from "./stream.ts";
 export { fetchToken, type FetchTokenOptions } from "./token.ts";
-export { wsConnect, type WsConnection, type WsMessage } from "./websocket.ts";
+export { wsConnect, type WsConnection } from "./websocket.ts";
+export type { TransportOptions } from "./webrtc.ts";
 export type {
   DataChannelLike,
   IceCandidateLike,
-  IceServerInit,
   PeerConnectionConstructor,
   PeerConnectionLike,
   PeerEventHandler,
   SessionDescriptionLike,
-  TransportOptions,
-} from "./webrtc.ts";
-export { RealtimeError } from "../protocol.ts";
+} from "./peer.ts";
+export {
+  HttpError,
+  type IceServer,
+  type Issue,
+  RealtimeError,
+  type RealtimeErrorOptions,
+  type WebSocketMessage,
+} from "../protocol.ts";

@@ -1,6 +1,6 @@
 /**
  * `realtime()`: the script form of rally's realtime client. One connection carries many inputs
- * and their outputs; `recv()` and async iteration read outputs in order, and error frames
+ * and their outputs; `receive()` and async iteration read outputs in order, and error frames
  * reject them in their place. Browser-safe.
  *
  * @module
@@ -19,7 +19,7 @@ import {
 import { openDataChannel, type TransportOptions } from "./webrtc.ts";
 
 /** Options of {@link realtime}. */
-export interface RealtimeOptions extends SocketOptions, TransportOptions {
+export interface RealtimeClientOptions extends SocketOptions, TransportOptions {
   /** Path of the realtime endpoint (`transport: "webrtc"`: of the signaling endpoint). Default
    * `"/realtime"` (`"/webrtc"`). */
   path?: string;
@@ -45,7 +45,7 @@ export interface RealtimeConnection<I = Record<string, unknown>, O = Record<stri
    * @throws {RealtimeError} for an error frame (the connection stays usable), or
    * `SHUTTING_DOWN` / `CONNECTION_CLOSED` when the connection was lost.
    */
-  recv(): Promise<O | undefined>;
+  receive(): Promise<O | undefined>;
   /** Send end-of-input (for client-streaming and bidi endpoints). */
   end(): void;
   /**
@@ -76,12 +76,12 @@ export interface RealtimeConnection<I = Record<string, unknown>, O = Record<stri
  *
  * await using conn = await realtime("http://127.0.0.1:8000", { path: "/realtime" });
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.recv()); // { output: "Hello, world!" }
+ * console.log(await conn.receive()); // { output: "Hello, world!" }
  * ```
  */
 export async function realtime<I = Record<string, unknown>, O = Record<string, unknown>>(
   url: string | URL,
-  options: RealtimeOptions = {},
+  options: RealtimeClientOptions = {},
 ): Promise<RealtimeConnection<I, O>> {
   const webrtc = options.transport === "webrtc";
   const target = endpointUrl(url, options.path ?? (webrtc ? "/webrtc" : "/realtime"), true, {
@@ -123,7 +123,7 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
     socket.send(encodeInput(input, this.#maxBytes));
   }
 
-  recv(): Promise<O | undefined> {
+  receive(): Promise<O | undefined> {
     return this.#inbox.next();
   }
 
@@ -154,7 +154,7 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<O> {
-    for (let output = await this.recv(); output !== undefined; output = await this.recv()) {
+    for (let output = await this.receive(); output !== undefined; output = await this.receive()) {
       yield output;
     }
   }

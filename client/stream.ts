@@ -8,7 +8,7 @@ import { httpError } from "./http.ts";
 import { endpointUrl } from "./socket.ts";
 
 /** Options of {@link stream}. */
-export interface StreamOptions {
+export interface StreamClientOptions {
   /** Path of the endpoint. Default `"/"`. */
   path?: string;
   /** The input, sent as the JSON body. */
@@ -77,12 +77,15 @@ export class StreamError extends Error {
  */
 export function stream<O = Record<string, unknown>>(
   url: string | URL,
-  options: StreamOptions = {},
+  options: StreamClientOptions = {},
 ): AsyncIterable<O> {
   return events<O>(url, options);
 }
 
-async function* events<O>(url: string | URL, options: StreamOptions): AsyncGenerator<O, void> {
+async function* events<O>(
+  url: string | URL,
+  options: StreamClientOptions,
+): AsyncGenerator<O, void> {
   const cancel = new AbortController();
   const headers: Record<string, string> = {
     "content-type": "application/json",

@@ -12,125 +12,13 @@ import { RealtimeError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { ChannelSocket, closePeer } from "./channel_socket.ts";
 import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
-
-/** A STUN or TURN server, as in `RTCConfiguration.iceServers`. */
-export interface IceServerInit {
-  /** `stun:` or `turn:` URL(s). */
-  urls: string | string[];
-  /** TURN user name. */
-  username?: string;
-  /** TURN password. */
-  credential?: string;
-}
-
-/**
- * An event handler slot of a peer or channel. Its event's type differs between browsers and
- * werift, so the slot takes any handler (`never`); rally's handlers read the fields they need.
- */
-export type PeerEventHandler = ((event: never) => void) | null | undefined;
-
-/** What rally uses of an `RTCDataChannel` (the browser's, or werift's). */
-export interface DataChannelLike {
-  /** `"connecting"`, `"open"`, `"closing"` or `"closed"`. */
-  readonly readyState: string;
-  /** Bytes queued to send. */
-  readonly bufferedAmount: number;
-  /** Set to `"arraybuffer"` (browsers; werift delivers `Buffer`s). */
-  binaryType?: string;
-  /** Called once open. */
-  onopen?: PeerEventHandler;
-  /** Called once closed. */
-  onclose?: PeerEventHandler;
-  /** Called with each message (`event.data`). */
-  onmessage?: PeerEventHandler;
-  /**
-   * Send one message.
-   *
-   * @param data Text or bytes.
-   */
-  send(data: string | Uint8Array): void;
-  /** Close the channel. */
-  close(): void;
-}
-
-/** A session description as peers exchange it. */
-export interface SessionDescriptionLike {
-  /** `"offer"` or `"answer"`. */
-  type?: string;
-  /** The SDP text. */
-  sdp?: string;
-}
-
-/** An ICE candidate as sent on the signaling socket. */
-export interface IceCandidateLike {
-  /** The `candidate:` line. */
-  candidate: string;
-  /** The media section's id. */
-  sdpMid?: string;
-  /** The media section's index. */
-  sdpMLineIndex?: number;
-}
-
-/** What rally uses of an `RTCPeerConnection` (the browser's, or werift's). */
-export interface PeerConnectionLike {
-  /** `"new"`, `"connecting"`, `"connected"`, `"disconnected"`, `"failed"` or `"closed"`. */
-  readonly connectionState: string;
-  /** The local description, once set. */
-  readonly localDescription: SessionDescriptionLike | null;
-  /** Called with each local candidate (`event.candidate`, empty at the end). */
-  onicecandidate: PeerEventHandler;
-  /** Called when `connectionState` changes. */
-  onconnectionstatechange: PeerEventHandler;
-  /**
-   * Make a DataChannel.
-   *
-   * @param label Its label.
-   * @param init `ordered`, `maxRetransmits`.
-   * @returns The channel.
-   */
-  createDataChannel(
-    label: string,
-    init?: { ordered?: boolean; maxRetransmits?: number },
-  ): DataChannelLike;
-  /**
-   * Make an offer.
-   *
-   * @returns The offer.
-   */
-  createOffer(): Promise<SessionDescriptionLike>;
-  /**
-   * Set the local description.
-   *
-   * @param description The offer.
-   * @returns When set.
-   */
-  setLocalDescription(description: SessionDescriptionLike): Promise<unknown>;
-  /**
-   * Set the remote description.
-   *
-   * @param description The answer.
-   * @returns When set.
-   */
-  setRemoteDescription(description: { type: "answer"; sdp: string }): Promise<unknown>;
-  /**
-   * Add a remote candidate.
-   *
-   * @param candidate The candidate.
-   * @returns When added.
-   */
-  addIceCandidate(candidate: IceCandidateLike): Promise<unknown>;
-  /**
-   * Close the peer.
-   *
-   * @returns Nothing, or (werift) a promise of the close.
-   */
-  close(): unknown;
-}
-
-/** An `RTCPeerConnection` constructor: `globalThis.RTCPeerConnection`, or werift's. */
-export type PeerConnectionConstructor = new (
-  config: { iceServers?: IceServerInit[] } & Record<string, unknown>,
-) => PeerConnectionLike;
+import type {
+  DataChannelLike,
+  IceCandidateLike,
+  PeerConnectionConstructor,
+  PeerConnectionLike,
+} from "./peer.ts";
+import type { IceServer } from "../protocol.ts";
 
 /** Options of the WebRTC transport, for `realtime()` and `connect()`. */
 export interface TransportOptions {
@@ -145,7 +33,7 @@ export interface TransportOptions {
    */
   ordered?: boolean;
   /** WebRTC: STUN/TURN servers. Default none (host candidates only). */
-  iceServers?: IceServerInit[];
+  iceServers?: IceServer[];
   /**
    * WebRTC: the peer connection class. Default `globalThis.RTCPeerConnection` (browsers); in
    * Deno pass werift's (`import { RTCPeerConnection } from "npm:werift"`).

@@ -1,29 +1,26 @@
 /**
- * `wsConnect()`: a raw WebSocket with an async `recv()`. Browser-safe.
+ * `wsConnect()`: a raw WebSocket with an async `receive()`. Browser-safe.
  *
  * @module
  */
 import { Inbox } from "../internal/inbox.ts";
-import { CloseCode } from "../protocol.ts";
+import { CloseCode, type WebSocketMessage } from "../protocol.ts";
 import { endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
 
-/** One message: text as `string`, binary as `Uint8Array`. */
-export type WsMessage = string | Uint8Array;
-
 /** A raw WebSocket connection. `await using` closes it at the end of the scope. */
-export interface WsConnection extends AsyncIterable<WsMessage>, AsyncDisposable {
+export interface WsConnection extends AsyncIterable<WebSocketMessage>, AsyncDisposable {
   /**
    * Send text or bytes.
    *
    * @param data The message.
    */
-  send(data: WsMessage): void;
+  send(data: WebSocketMessage): void;
   /**
    * The next message.
    *
    * @returns The message, or `undefined` once the socket has closed.
    */
-  recv(): Promise<WsMessage | undefined>;
+  receive(): Promise<WebSocketMessage | undefined>;
   /**
    * Close the socket.
    *
@@ -56,7 +53,7 @@ export async function wsConnect(
 ): Promise<WsConnection> {
   const target = endpointUrl(url, options.path, true, { fal_jwt_token: options.token });
   const socket = await openSocket(target, options);
-  const inbox = new Inbox<WsMessage>();
+  const inbox = new Inbox<WebSocketMessage>();
   socket.addEventListener("message", (event) => {
     inbox.push(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
   });
@@ -69,7 +66,7 @@ export async function wsConnect(
     send(data) {
       socket.send(data);
     },
-    recv: () => inbox.next(),
+    receive: () => inbox.next(),
     close,
     [Symbol.asyncDispose]: () => close(),
     async *[Symbol.asyncIterator]() {

@@ -17,7 +17,7 @@ console.log("http:", await run(url, { path: "/", input: { prompt: "Hello, world!
   await using conn = await realtime(url, { path: "/realtime" });
   for (let i = 0; i < 3; i++) {
     conn.send({ prompt: `Hello, world! #${i}` });
-    console.log("realtime:", await conn.recv());
+    console.log("realtime:", await conn.receive());
   }
 }
 

@@ -20,7 +20,7 @@ import {
   websocketDecorator,
 } from "./decorators.ts";
 import type { GetHandler } from "./get.ts";
-import type { EndpointHandler, EndpointOptions, EndpointRoute } from "./http.ts";
+import type { EndpointHandler, EndpointOptions } from "./http.ts";
 import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
 import { type AppOptions, checkMessageBytes } from "./options.ts";
 import type { AuthOptions } from "./middleware/auth.ts";
@@ -29,16 +29,16 @@ import type { LogOptions } from "./middleware/log.ts";
 import type { RateLimit } from "./middleware/rate_limit.ts";
 import {
   DEFAULT_MAX_PENDING_BYTES,
+  type RealtimeEndpointOptions,
   type RealtimeHandler,
   type RealtimeMode,
-  type RealtimeOptions,
-  type RealtimeRoute,
   realtimeRoute,
 } from "./realtime.ts";
-import type { Route } from "./router.ts";
+import { OWN_PATHS } from "./response.ts";
+import type { EndpointRoute, RealtimeRoute, Route, StreamRoute } from "./routes.ts";
 import { Runner } from "./runner.ts";
 import type { Schema } from "./schema.ts";
-import type { StreamHandler, StreamOptions, StreamRoute } from "./stream.ts";
+import type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
 import { type WebRtcOptions, webrtcRoute } from "./webrtc/signaling.ts";
 
@@ -274,7 +274,7 @@ export class App {
     M extends RealtimeMode = "unary",
   >(
     path: string,
-    options: RealtimeOptions<I, O, B, M>,
+    options: RealtimeEndpointOptions<I, O, B, M>,
     handler: RealtimeHandler<I, O, B, M>,
   ): this {
     checkMessageBytes(options.maxMessageBytes);
@@ -382,7 +382,7 @@ export class App {
    */
   stream<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined>(
     path: string,
-    options: StreamOptions<I, O>,
+    options: StreamEndpointOptions<I, O>,
     handler: StreamHandler<I, O>,
   ): this {
     checkMessageBytes(options.maxMessageBytes);
@@ -539,7 +539,10 @@ export class App {
     O extends Schema | undefined = undefined,
     B extends number | undefined = undefined,
     M extends RealtimeMode = "unary",
-  >(path: string, options: RealtimeOptions<I, O, B, M> = {}): RealtimeDecorator<I, O, B, M> {
+  >(
+    path: string,
+    options: RealtimeEndpointOptions<I, O, B, M> = {},
+  ): RealtimeDecorator<I, O, B, M> {
     return realtimeDecorator(path, options);
   }
 
@@ -612,7 +615,7 @@ export class App {
   static stream<
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
-  >(path: string, options: StreamOptions<I, O> = {}): StreamDecorator<I, O> {
+  >(path: string, options: StreamEndpointOptions<I, O> = {}): StreamDecorator<I, O> {
     return streamDecorator(path, options);
   }
 
@@ -620,7 +623,7 @@ export class App {
     if (!route.path.startsWith("/")) {
       throw new TypeError(`A path must start with "/": ${route.path}`);
     }
-    if (["/health", "/openapi.json"].includes(route.path)) {
+    if (OWN_PATHS.includes(route.path)) {
       throw new TypeError(`${route.path} is rally's own route`);
     }
     if (this.#routes.some((other) => other.path === route.path)) {

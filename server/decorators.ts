@@ -12,9 +12,9 @@
 import type { App } from "./app.ts";
 import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions } from "./http.ts";
-import type { RealtimeHandler, RealtimeMode, RealtimeOptions } from "./realtime.ts";
+import type { RealtimeEndpointOptions, RealtimeHandler, RealtimeMode } from "./realtime.ts";
 import type { Schema } from "./schema.ts";
-import type { StreamHandler, StreamOptions } from "./stream.ts";
+import type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
 
 /**
@@ -74,7 +74,7 @@ export function realtimeDecorator<
   O extends Schema | undefined,
   B extends number | undefined,
   M extends RealtimeMode,
->(path: string, options: RealtimeOptions<I, O, B, M>): RealtimeDecorator<I, O, B, M> {
+>(path: string, options: RealtimeEndpointOptions<I, O, B, M>): RealtimeDecorator<I, O, B, M> {
   return (method, context) =>
     register(
       context,
@@ -119,7 +119,7 @@ export function getDecorator(path: string): GetDecorator {
  */
 export function streamDecorator<I extends Schema | undefined, O extends Schema | undefined>(
   path: string,
-  options: StreamOptions<I, O>,
+  options: StreamEndpointOptions<I, O>,
 ): StreamDecorator<I, O> {
   return (method, context) =>
     register(context, (app) => app.stream(path, options, method.bind(app)));

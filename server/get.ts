@@ -8,7 +8,8 @@
  * @module
  */
 import { type Context, createContext, type Host } from "./context.ts";
-import { fail } from "./http.ts";
+import { handlerFailed } from "./response.ts";
+import type { GetRoute } from "./routes.ts";
 
 /**
  * A GET route's handler: the request in, any response out.
@@ -22,12 +23,6 @@ import { fail } from "./http.ts";
  * ```
  */
 export type GetHandler = (request: Request, ctx: Context) => Response | Promise<Response>;
-
-/** A GET route as the App keeps it. */
-export interface GetRoute {
-  /** The handler. */
-  handler: GetHandler;
-}
 
 /**
  * Answer one GET (or HEAD) request.
@@ -45,7 +40,6 @@ export async function handleGet(route: GetRoute, request: Request, host: Host): 
     if (response instanceof Response) return response;
     throw new TypeError(`A GET handler must answer a Response, got ${typeof response}`);
   } catch (error) {
-    host.reportError(error, ctx);
-    return fail(500, "Internal Server Error");
+    return handlerFailed(error, (error) => host.reportError(error, ctx));
   }
 }

@@ -6,7 +6,9 @@
  */
 import { DecodeError } from "../codec.ts";
 import { type Context, createContext, type Host } from "./context.ts";
-import { check, type Checked, type In, type Out, type Schema } from "./schema.ts";
+import { fail, handlerFailed } from "./response.ts";
+import type { EndpointRoute } from "./routes.ts";
+import { check, type Checked, type InferInput, type InferOutput, type Schema } from "./schema.ts";
 
 /** Options of an HTTP endpoint. */
 export interface EndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
@@ -20,21 +22,9 @@ export interface EndpointOptions<I extends Schema | undefined, O extends Schema 
 
 /** An HTTP endpoint's handler: the validated input in, the output out. */
 export type EndpointHandler<I extends Schema | undefined, O extends Schema | undefined> = (
-  input: In<I>,
+  input: InferOutput<I>,
   ctx: Context,
-) => Out<O> | Promise<Out<O>>;
-
-/** An HTTP endpoint as the App keeps it. */
-export interface EndpointRoute {
-  /** Input and output schemas. */
-  input?: Schema;
-  /** Output schema. */
-  output?: Schema;
-  /** Body cap in bytes. */
-  maxMessageBytes: number;
-  /** The handler. */
-  handler: (input: unknown, ctx: Context) => unknown;
-}
+) => InferInput<O> | Promise<InferInput<O>>;
 
 const MSGPACK_TYPES = new Set(["application/msgpack", "application/x-msgpack"]);
 
@@ -71,8 +61,7 @@ export async function handleEndpoint(
       if (valid instanceof Promise) valid = await valid;
       return respond(valid, request, host);
     } catch (error) {
-      host.reportError(error, ctx);
-      return fail(500, "Internal Server Error");
+      return handlerFailed(error, (error) => host.reportError(error, ctx));
     }
   } finally {
     done();
@@ -158,18 +147,6 @@ function outputValue(result: Checked): unknown {
     throw new TypeError(`Output failed its schema: ${JSON.stringify(result.issues)}`);
   }
   return result.value;
-}
-
-/**
- * A FastAPI-shaped error response: `{"detail": ...}`.
- *
- * @param status The HTTP status.
- * @param detail A message, or a list of validation errors.
- * @param headers Extra headers.
- * @returns The response.
- */
-export function fail(status: number, detail: unknown, headers?: HeadersInit): Response {
-  return Response.json({ detail }, { status, headers });
 }
 
 /** How a body is sent, read from the headers, or the 413 or 415 to answer. */

@@ -21,11 +21,7 @@
  * @module
  */
 export { App } from "./app.ts";
-export {
-  type AuthOptions,
-  DEFAULT_TOKEN_EXPIRATION,
-  MAX_TOKEN_EXPIRATION,
-} from "./middleware/auth.ts";
+export type { AuthOptions } from "./middleware/auth.ts";
 export type { Context } from "./context.ts";
 export type { CorsOptions } from "./middleware/cors.ts";
 export type {
@@ -40,22 +36,24 @@ export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
 export type { LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
-export { type AppOptions, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUE } from "./options.ts";
-export {
-  DEFAULT_MAX_PENDING_BYTES,
-  type RealtimeHandler,
-  type RealtimeInput,
-  type RealtimeMode,
-  type RealtimeOptions,
+export type { AppOptions } from "./options.ts";
+export type {
+  RealtimeEndpointOptions,
+  RealtimeHandler,
+  RealtimeInput,
+  RealtimeMode,
 } from "./realtime.ts";
 export type { RateLimit } from "./middleware/rate_limit.ts";
-export type { In, Out, Schema, SchemaIssue, SchemaProps, SchemaResult } from "./schema.ts";
+export type { InferInput, InferOutput, Schema, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
-export type { StreamHandler, StreamOptions } from "./stream.ts";
-export type { IceServer, WebRtcOptions } from "./webrtc/signaling.ts";
+export type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
+export type { WebRtcOptions } from "./webrtc/signaling.ts";
+export type { WebSocketHandler, WebSocketOptions, WebSocketSession } from "./websocket.ts";
 export {
-  type WebSocketHandler,
+  HttpError,
+  type IceServer,
+  type Issue,
+  RealtimeError,
+  type RealtimeErrorOptions,
   type WebSocketMessage,
-  type WebSocketOptions,
-  WebSocketSession,
-} from "./websocket.ts";
+} from "../protocol.ts";

@@ -8,7 +8,7 @@
  */
 import { VERSION } from "../protocol.ts";
 import type { RealtimeMode } from "./realtime.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "./routes.ts";
 import type { Schema } from "./schema.ts";
 
 /** A JSON Schema (draft 2020-12, OpenAPI 3.1's dialect). */

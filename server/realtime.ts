@@ -5,7 +5,8 @@
  */
 import { type Context, createContext, type Host } from "./context.ts";
 import { RealtimeSession } from "./realtime_session.ts";
-import type { In, Out, Schema } from "./schema.ts";
+import type { RealtimeRoute } from "./routes.ts";
+import type { InferInput, InferOutput, Schema } from "./schema.ts";
 
 /**
  * How a realtime session maps inputs to outputs (fal's four modes):
@@ -18,7 +19,7 @@ import type { In, Out, Schema } from "./schema.ts";
 export type RealtimeMode = "unary" | "server_streaming" | "client_streaming" | "bidi";
 
 /** Options of a realtime endpoint. */
-export interface RealtimeOptions<
+export interface RealtimeEndpointOptions<
   I extends Schema | undefined,
   O extends Schema | undefined,
   B extends number | undefined,
@@ -55,7 +56,7 @@ export interface RealtimeOptions<
 
 /** A realtime handler's input: one input, or an array of them when `maxBatchSize` is over 1. */
 export type RealtimeInput<I extends Schema | undefined, B extends number | undefined> = [B] extends
-  [undefined | 1] ? In<I> : In<I>[];
+  [undefined | 1] ? InferOutput<I> : InferOutput<I>[];
 
 /** A realtime endpoint's handler, typed by its mode. */
 export type RealtimeHandler<
@@ -63,41 +64,15 @@ export type RealtimeHandler<
   O extends Schema | undefined,
   B extends number | undefined,
   M extends RealtimeMode = "unary",
-> = M extends "server_streaming" ? (input: In<I>, ctx: Context) => AsyncIterable<Out<O>>
-  : M extends "client_streaming"
-    ? (inputs: AsyncIterable<In<I>>, ctx: Context) => Out<O> | Promise<Out<O>>
-  : M extends "bidi" ? (inputs: AsyncIterable<In<I>>, ctx: Context) => AsyncIterable<Out<O>>
-  : (input: RealtimeInput<I, B>, ctx: Context) => Out<O> | Promise<Out<O>>;
-
-/** A realtime endpoint as the App keeps it, its options resolved. */
-export interface RealtimeRoute {
-  /** Input schema. */
-  input?: Schema;
-  /** Output schema. */
-  output?: Schema;
-  /** The mode. */
-  mode: RealtimeMode;
-  /** Frame cap in bytes. */
-  maxMessageBytes: number;
-  /** Pending-count bound (`Infinity` when unbounded). */
-  buffering: number;
-  /** Pending-bytes bound. */
-  maxPendingBytes: number;
-  /** Batch size; over 1, the handler gets arrays. */
-  maxBatchSize: number;
-  /** Idle timeout in seconds (`Infinity`: none). */
-  sessionTimeout: number;
-  /** Whether `hello` is sent. */
-  hello: boolean;
-  /** Whether `timings` are sent. */
-  emitTimings: boolean;
-  /** Ping interval in seconds (0: none). */
-  heartbeat: number;
-  /** Deno's idle timeout for silent peers, in seconds. */
-  idleTimeout: number;
-  /** The handler. */
-  handler: (input: unknown, ctx: Context) => unknown;
-}
+> = M extends "server_streaming"
+  ? (input: InferOutput<I>, ctx: Context) => AsyncIterable<InferInput<O>>
+  : M extends "client_streaming" ? (
+      inputs: AsyncIterable<InferOutput<I>>,
+      ctx: Context,
+    ) => InferInput<O> | Promise<InferInput<O>>
+  : M extends "bidi"
+    ? (inputs: AsyncIterable<InferOutput<I>>, ctx: Context) => AsyncIterable<InferInput<O>>
+  : (input: RealtimeInput<I, B>, ctx: Context) => InferInput<O> | Promise<InferInput<O>>;
 
 /** Pending bytes by default: 64 MiB. */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
@@ -111,7 +86,7 @@ export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
  * @throws {RangeError} for an option out of range.
  */
 export function realtimeRoute(
-  options: RealtimeOptions<
+  options: RealtimeEndpointOptions<
     Schema | undefined,
     Schema | undefined,
     number | undefined,

@@ -17,7 +17,7 @@ import {
   TIMEOUT_REASON,
 } from "../protocol.ts";
 import type { Context, Host, Session, SessionSocket } from "./context.ts";
-import type { RealtimeRoute } from "./realtime.ts";
+import type { RealtimeRoute } from "./routes.ts";
 import { closedWithin } from "../internal/within.ts";
 import { RateLimiter } from "./middleware/rate_limit.ts";
 import { check, type Checked, summarize } from "./schema.ts";

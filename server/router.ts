@@ -7,21 +7,14 @@
  */
 import { Hono } from "hono";
 import { createContext, type Host } from "./context.ts";
-import { type GetRoute, handleGet } from "./get.ts";
-import { type EndpointRoute, fail, handleEndpoint } from "./http.ts";
-import { acceptRealtime, type RealtimeRoute } from "./realtime.ts";
-import { handleStream, type StreamRoute } from "./stream.ts";
-import { acceptWebSocket, type WebSocketRoute } from "./websocket.ts";
-import { acceptWebRtc, type WebRtcRoute } from "./webrtc/signaling.ts";
-
-/** One entry of an App's route table. */
-export type Route =
-  | { kind: "endpoint"; path: string; route: EndpointRoute }
-  | { kind: "stream"; path: string; route: StreamRoute }
-  | { kind: "realtime"; path: string; route: RealtimeRoute }
-  | { kind: "websocket"; path: string; route: WebSocketRoute }
-  | { kind: "webrtc"; path: string; route: WebRtcRoute }
-  | { kind: "get"; path: string; route: GetRoute };
+import { handleGet } from "./get.ts";
+import { handleEndpoint } from "./http.ts";
+import { fail, methodNotAllowed, OWN_PATHS } from "./response.ts";
+import type { RealtimeRoute, Route, WebRtcRoute } from "./routes.ts";
+import { acceptRealtime } from "./realtime.ts";
+import { handleStream } from "./stream.ts";
+import { acceptWebSocket } from "./websocket.ts";
+import { acceptWebRtc } from "./webrtc/signaling.ts";
 
 /** What the router needs from the run of its App. */
 export interface Gate {
@@ -100,7 +93,7 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
       // Hono answers HEAD from the GET handler, without the body.
       const route = entry.route;
       router.get(path, (c) => gate.work((done) => handleGet(route, c.req.raw, host).finally(done)));
-      router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
+      router.all(path, methodNotAllowed("GET"));
       continue;
     }
     const maxMessageBytes = entry.route.maxMessageBytes || gate.maxMessageBytes;
@@ -131,10 +124,10 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
       });
     }
     const allow = entry.kind === "endpoint" || entry.kind === "stream" ? "POST" : "GET";
-    router.all(path, () => fail(405, "Method Not Allowed", { allow }));
+    router.all(path, methodNotAllowed(allow));
   }
-  for (const path of ["/health", "/openapi.json"]) {
-    router.all(path, () => fail(405, "Method Not Allowed", { allow: "GET" }));
+  for (const path of OWN_PATHS) {
+    router.all(path, methodNotAllowed("GET"));
   }
   router.notFound((c) => fail(404, `Path ${c.req.path} not found`));
   router.onError((error, c) => {

@@ -14,10 +14,11 @@ import { within } from "../internal/within.ts";
 import type { App } from "./app.ts";
 import type { Host, Session } from "./context.ts";
 import { Guard } from "./middleware/guard.ts";
-import { fail } from "./http.ts";
+import { fail } from "./response.ts";
 import { Limiter } from "./limiter.ts";
 import { readSettings, type Settings } from "./options.ts";
-import { buildRouter, type Gate, type Route, type Router } from "./router.ts";
+import { buildRouter, type Gate, type Router } from "./router.ts";
+import type { Route } from "./routes.ts";
 
 type State = "idle" | "starting" | "ready" | "failed" | "draining" | "stopped";
 

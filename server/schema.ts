@@ -30,21 +30,25 @@ export interface SchemaProps<Input = unknown, Output = Input> {
 /** What a {@link Schema}'s `validate` returns. */
 export type SchemaResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<SchemaIssue> };
+  | {
+    /** Each complaint, and where: keys or `{ key }` segments (rally reports them as an {@link Issue}). */
+    readonly issues: ReadonlyArray<{
+      readonly message: string;
+      readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+    }>;
+  };
 
-/** One complaint of a {@link Schema}. */
-export interface SchemaIssue {
-  /** The complaint. */
-  readonly message: string;
-  /** Where, as keys or `{ key }` segments. */
-  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
-}
+/**
+ * What a schema gives once it has validated a value (Standard Schema's output type): what a
+ * handler receives for its input schema. `unknown` without a schema.
+ */
+export type InferOutput<S> = S extends Schema<unknown, infer O> ? O : unknown;
 
-/** What a handler receives for a schema: its output type, or `unknown` without a schema. */
-export type In<S> = S extends Schema<unknown, infer O> ? O : unknown;
-
-/** What a handler returns for a schema: its input type, or `unknown` without a schema. */
-export type Out<S> = S extends Schema<infer I, unknown> ? I : unknown;
+/**
+ * What a schema takes (Standard Schema's input type): what a handler returns for its output
+ * schema. `unknown` without a schema.
+ */
+export type InferInput<S> = S extends Schema<infer I, unknown> ? I : unknown;
 
 /** The outcome of a validation: the (possibly transformed) value, or the issues. */
 export type Checked = { value: unknown; issues?: undefined } | { issues: Issue[] };

@@ -10,10 +10,12 @@ import type { Context as HonoContext } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { type Context, createContext, type Host } from "./context.ts";
 import { readValidInput, validOutput } from "./http.ts";
-import type { In, Out, Schema } from "./schema.ts";
+import { HttpError } from "../protocol.ts";
+import type { StreamRoute } from "./routes.ts";
+import type { InferInput, InferOutput, Schema } from "./schema.ts";
 
 /** Options of an SSE streaming endpoint. */
-export interface StreamOptions<I extends Schema | undefined, O extends Schema | undefined> {
+export interface StreamEndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
   /** Schema of the request body; failures get 422 before the stream starts. */
   input?: I;
   /** Schema of each output; a failure ends the stream with an error event. */
@@ -27,21 +29,9 @@ export interface StreamOptions<I extends Schema | undefined, O extends Schema | 
  * The stream ends when the iterable does.
  */
 export type StreamHandler<I extends Schema | undefined, O extends Schema | undefined> = (
-  input: In<I>,
+  input: InferOutput<I>,
   ctx: Context,
-) => AsyncIterable<Out<O>> | Iterable<Out<O>>;
-
-/** An SSE endpoint as the App keeps it. */
-export interface StreamRoute {
-  /** Input schema. */
-  input?: Schema;
-  /** Output schema, applied to each output. */
-  output?: Schema;
-  /** Body cap in bytes. */
-  maxMessageBytes: number;
-  /** The handler. */
-  handler: (input: unknown, ctx: Context) => AsyncIterable<unknown> | Iterable<unknown>;
-}
+) => AsyncIterable<InferInput<O>> | Iterable<InferInput<O>>;
 
 /**
  * Answer one POST to an SSE endpoint. Input errors are answered as for HTTP endpoints
@@ -79,7 +69,7 @@ export async function handleStream(
     sse.onAbort(() => cancel.abort());
     try {
       const detail = await pump(route, input.value, ctx, sse, host);
-      if (detail && !sse.aborted) {
+      if (detail !== undefined && !sse.aborted) {
         await sse.writeSSE({ event: "error", data: JSON.stringify({ detail }) });
       }
     } finally {
@@ -95,7 +85,7 @@ async function pump(
   ctx: Context,
   sse: SSEStreamingApi,
   host: Host,
-): Promise<string | undefined> {
+): Promise<unknown> {
   try {
     for await (const output of route.handler(input, ctx)) {
       if (sse.aborted || host.closing.aborted) break;
@@ -103,6 +93,7 @@ async function pump(
     }
   } catch (error) {
     // After a cancel or a shutdown, the handler's error is only its way out.
+    if (error instanceof HttpError) return error.detail;
     if (!ctx.signal.aborted) {
       host.reportError(error, ctx);
       return "Internal Server Error";

@@ -5,13 +5,11 @@
  * @module
  */
 import { Inbox } from "../internal/inbox.ts";
-import { CloseCode, RealtimeError } from "../protocol.ts";
+import { CloseCode, RealtimeError, type WebSocketMessage } from "../protocol.ts";
 import { closedWithin, within } from "../internal/within.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import type { SessionStats } from "./middleware/stats.ts";
-
-/** One message of a raw WebSocket: text as `string`, binary as `Uint8Array`. */
-export type WebSocketMessage = string | Uint8Array;
+import type { WebSocketRoute } from "./routes.ts";
 
 /** Options of a raw WebSocket endpoint. */
 export interface WebSocketOptions {
@@ -23,16 +21,6 @@ export interface WebSocketOptions {
 
 /** A raw WebSocket endpoint's handler. */
 export type WebSocketHandler = (socket: WebSocketSession, ctx: Context) => void | Promise<void>;
-
-/** A raw WebSocket endpoint as the App keeps it. */
-export interface WebSocketRoute {
-  /** Frame cap in bytes. */
-  maxMessageBytes: number;
-  /** Unread-bytes cap. */
-  maxPendingBytes: number;
-  /** The handler. */
-  handler: WebSocketHandler;
-}
 
 /**
  * The session a raw WebSocket handler owns: receive messages (one at a time or by async

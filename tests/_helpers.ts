@@ -171,7 +171,7 @@ export function callExample(url: string): Promise<typeof EXAMPLE_RESULTS> {
         });
         for (let i = 0; i < 3; i++) {
           conn.send({ prompt: `Hello, world! #${i}` });
-          const output = await conn.recv();
+          const output = await conn.receive();
           if (output) outputs.push(output);
         }
       }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { sign } from "hono/jwt";
-import { App, type AppOptions, MAX_TOKEN_EXPIRATION, serve } from "../server/mod.ts";
+import { App, type AppOptions, serve } from "../server/mod.ts";
+import { MAX_TOKEN_EXPIRATION } from "../server/middleware/auth.ts";
 import {
   connect,
   fetchToken,
@@ -190,12 +191,12 @@ Deno.test("a token works as Bearer on HTTP and SSE, and in the query or a Bearer
   {
     await using conn = await realtime(server.http, { token }); // fal_jwt_token in the query
     conn.send({ n: 1 });
-    assert.deepEqual(await conn.recv(), { n: 1 });
+    assert.deepEqual(await conn.receive(), { n: 1 });
   }
   {
     await using ws = await wsConnect(server.http, { path: "/ws", token });
     ws.send("hi");
-    assert.equal(await ws.recv(), "hi");
+    assert.equal(await ws.receive(), "hi");
   }
   const port = server.addr.port;
   assert.equal((await handshake(port, `/realtime?token=${token}`)).status, 101);
@@ -213,11 +214,11 @@ Deno.test("a key works from Deno clients as Authorization: Key on sockets, HTTP 
   {
     await using conn = await realtime(server.http, { key: KEY });
     conn.send({ n: 2 });
-    assert.deepEqual(await conn.recv(), { n: 2 });
+    assert.deepEqual(await conn.receive(), { n: 2 });
   }
   await using ws = await wsConnect(server.http, { path: "/ws", key: OTHER_KEY });
   ws.send("yo");
-  assert.equal(await ws.recv(), "yo");
+  assert.equal(await ws.receive(), "yo");
   const result = Promise.withResolvers<unknown>();
   const live = connect(server.http, { key: KEY, onResult: result.resolve, onError: result.reject });
   try {
@@ -305,10 +306,10 @@ Deno.test("a session whose token expires keeps running; a new connection with it
   const token = await sign({ iss: "rally", aud: "secure", exp }, SECRET, "HS256");
   await using conn = await realtime(server.http, { token });
   conn.send({ before: true });
-  assert.deepEqual(await conn.recv(), { before: true });
+  assert.deepEqual(await conn.receive(), { before: true });
   await delay(exp * 1000 - Date.now() + 100); // past the token's expiry
   conn.send({ after: true });
-  assert.deepEqual(await conn.recv(), { after: true });
+  assert.deepEqual(await conn.receive(), { after: true });
   const fresh = await handshake(server.addr.port, `/realtime?fal_jwt_token=${token}`);
   assert.equal(fresh.status, 401);
   assert.deepEqual(fresh.body, { detail: "Token has expired" });

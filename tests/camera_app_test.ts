@@ -24,7 +24,7 @@ Deno.test("camera app: /filter filters a frame and refuses frames too large or m
   const frame = new Uint8Array(4 * 3 * 4);
   for (let i = 0; i < frame.length; i += 4) frame.set([(i / 4) % 4 < 2 ? 0 : 200, 0, 0, 255], i);
   conn.send({ frame, width: 4, height: 3, filter: "edges", seq: 7 });
-  const output = await conn.recv() as Record<string, unknown>;
+  const output = await conn.receive() as Record<string, unknown>;
   assert.deepEqual(output.frame, applyFilter(frame, { width: 4, height: 3, filter: "edges" }));
   assert.equal(output.seq, 7);
   assert.equal(output.width, 4);
@@ -39,7 +39,7 @@ Deno.test("camera app: /filter filters a frame and refuses frames too large or m
     ]
   ) {
     conn.send(input);
-    await assert.rejects(conn.recv(), (error: unknown) => {
+    await assert.rejects(conn.receive(), (error: unknown) => {
       assert.ok(error instanceof RealtimeError);
       assert.equal(error.code, "INVALID_INPUT");
       return true;

@@ -72,10 +72,10 @@ async function callEveryRoute(url: string) {
   );
   await using conn = await realtime<Input, Output>(url, { path: "/realtime" });
   conn.send({ prompt: "rt" });
-  const rt = await conn.recv();
+  const rt = await conn.receive();
   await using ws = await wsConnect(url, { path: "/echo" });
   ws.send("ws");
-  const echoed = await ws.recv();
+  const echoed = await ws.receive();
   const words: unknown[] = [];
   for await (const word of stream(url, { path: "/words", input: { prompt: "a b" } })) {
     words.push(word);

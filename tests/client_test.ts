@@ -26,14 +26,14 @@ function promptApp(options: { sessionTimeout?: number; hello?: boolean } = {}) {
   );
 }
 
-Deno.test("client recv resolves with each output in the order inputs were sent", async () => {
+Deno.test("client receive() resolves with each output in the order inputs were sent", async () => {
   await using server = listen(promptApp());
   await using conn = await realtime(server.http, { path: "/rt" });
   for (let i = 0; i < 5; i++) conn.send({ prompt: `p${i}` });
-  for (let i = 0; i < 5; i++) assert.deepEqual(await conn.recv(), { output: `p${i}` });
+  for (let i = 0; i < 5; i++) assert.deepEqual(await conn.receive(), { output: `p${i}` });
 });
 
-Deno.test("client recv rejects with error frames in their place and the connection stays usable", async () => {
+Deno.test("client receive() rejects with error frames in their place and the connection stays usable", async () => {
   // Without hello the client does not know the limit: the server refuses the large input.
   await using server = listen(promptApp({ hello: false }));
   await using conn = await realtime(server.http, { path: "/rt" });
@@ -41,59 +41,59 @@ Deno.test("client recv rejects with error frames in their place and the connecti
   conn.send({ prompt: "boom" });
   conn.send({ prompt: "x".repeat(2000) });
   conn.send({ prompt: "still here" });
-  const invalid = await rejectsWith(conn.recv(), "INVALID_INPUT");
+  const invalid = await rejectsWith(conn.receive(), "INVALID_INPUT");
   assert.match(invalid.reason, /^prompt: /);
   assert.deepEqual(invalid.issues?.[0].path, ["prompt"]);
-  await rejectsWith(conn.recv(), "INTERNAL_ERROR");
-  const large = await rejectsWith(conn.recv(), "MESSAGE_TOO_LARGE");
+  await rejectsWith(conn.receive(), "INTERNAL_ERROR");
+  const large = await rejectsWith(conn.receive(), "MESSAGE_TOO_LARGE");
   assert.match(large.reason, /over the limit of 1024/);
-  assert.deepEqual(await conn.recv(), { output: "still here" });
+  assert.deepEqual(await conn.receive(), { output: "still here" });
 });
 
-Deno.test("client recv resolves undefined after TIMEOUT and the iterator ends", async () => {
+Deno.test("client receive() resolves undefined after TIMEOUT and the iterator ends", async () => {
   await using server = listen(promptApp({ sessionTimeout: 0.2 }));
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ prompt: "only" });
   const outputs = [];
   for await (const output of conn) outputs.push(output);
   assert.deepEqual(outputs, [{ output: "only" }]);
-  assert.equal(await conn.recv(), undefined);
+  assert.equal(await conn.receive(), undefined);
   assert.throws(() => conn.send({ prompt: "late" }), RealtimeError);
 });
 
-Deno.test("client recv rejects with SHUTTING_DOWN, then CONNECTION_CLOSED, when the server stops", async () => {
+Deno.test("client receive() rejects with SHUTTING_DOWN, then CONNECTION_CLOSED, when the server stops", async () => {
   const server = listen(promptApp());
   await using conn = await realtime(server.http, { path: "/rt" });
   const shutdown = server.shutdown();
-  const error = await rejectsWith(conn.recv(), "SHUTTING_DOWN");
+  const error = await rejectsWith(conn.receive(), "SHUTTING_DOWN");
   assert.equal(error.retryable, true);
   assert.equal(error.unprocessed, 0);
-  const closed = await rejectsWith(conn.recv(), "CONNECTION_CLOSED");
+  const closed = await rejectsWith(conn.receive(), "CONNECTION_CLOSED");
   assert.match(closed.reason, /1001/);
   await shutdown;
 });
 
 for (const code of [1001, 1011]) {
-  Deno.test(`client recv rejects with CONNECTION_CLOSED on close code ${code}`, async () => {
+  Deno.test(`client receive() rejects with CONNECTION_CLOSED on close code ${code}`, async () => {
     const { server, url } = bareServer((socket) => socket.close(code, "bye"));
     try {
       await using conn = await realtime(url);
-      const error = await rejectsWith(conn.recv(), "CONNECTION_CLOSED");
+      const error = await rejectsWith(conn.receive(), "CONNECTION_CLOSED");
       assert.match(error.reason, new RegExp(`${code}`));
-      await rejectsWith(conn.recv(), "CONNECTION_CLOSED");
+      await rejectsWith(conn.receive(), "CONNECTION_CLOSED");
     } finally {
       await server.shutdown();
     }
   });
 }
 
-Deno.test("client recv rejects with CONNECTION_CLOSED when the connection drops (1006)", async () => {
+Deno.test("client receive() rejects with CONNECTION_CLOSED when the connection drops (1006)", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connecting = realtime(`ws://127.0.0.1:${listener.addr.port}`);
   const { socket } = await rawAccept(listener);
   await using conn = await connecting;
   socket[Symbol.dispose](); // no close frame: the TCP connection just ends
-  const error = await rejectsWith(conn.recv(), "CONNECTION_CLOSED");
+  const error = await rejectsWith(conn.receive(), "CONNECTION_CLOSED");
   assert.match(error.reason, /1006/);
 });
 
@@ -135,7 +135,7 @@ Deno.test("client close() resolves only once the socket has closed", async () =>
   await within(conn.close(), "close() to resolve");
   assert.ok(replied, "close() waited for the server's close frame");
   await serverSide;
-  assert.equal(await conn.recv(), undefined);
+  assert.equal(await conn.receive(), undefined);
 });
 
 Deno.test("client await using closes the connection at the end of the scope", async () => {
@@ -144,7 +144,7 @@ Deno.test("client await using closes the connection at the end of the scope", as
   {
     await using conn = await realtime(server.http, { path: "/rt" });
     conn.send({ prompt: "hi" });
-    assert.deepEqual(await conn.recv(), { output: "hi" });
+    assert.deepEqual(await conn.receive(), { output: "hi" });
     assert.equal(app.sessionCount, 1);
   }
   await waitFor(() => app.sessionCount === 0, "the server to see the close");
@@ -163,7 +163,7 @@ Deno.test("client send after close throws RealtimeError CONNECTION_CLOSED", asyn
   })();
   assert.ok(error instanceof RealtimeError);
   assert.equal(error.code, "CONNECTION_CLOSED");
-  assert.equal(await conn.recv(), undefined);
+  assert.equal(await conn.receive(), undefined);
 });
 
 Deno.test("client connecting to a closed port rejects with CONNECTION_CLOSED", async () => {
@@ -210,7 +210,7 @@ Deno.test("client end() sends the end-of-input message", async () => {
     await using conn = await realtime(url);
     conn.send({ n: 1 });
     conn.end();
-    assert.equal(await conn.recv(), undefined);
+    assert.equal(await conn.receive(), undefined);
     assert.equal(received.length, 2);
     assert.deepEqual(codec.decode(received[0] as ArrayBuffer), { n: 1 });
     assert.equal(received[1], END_OF_INPUT);
@@ -230,13 +230,13 @@ Deno.test("wsConnect sends and receives text and bytes, iterates, and closes", a
   await using server = listen(app);
   await using ws = await wsConnect(server.http, { path: "/echo" });
   ws.send("hello");
-  assert.equal(await ws.recv(), "hello");
+  assert.equal(await ws.receive(), "hello");
   ws.send(new Uint8Array([1, 2, 3]));
-  assert.deepEqual(await ws.recv(), new Uint8Array([3, 2, 1]));
+  assert.deepEqual(await ws.receive(), new Uint8Array([3, 2, 1]));
   const rest = [];
   for await (const message of ws) rest.push(message);
   assert.deepEqual(rest, ["msg-0", "msg-1", "msg-2"]);
-  assert.equal(await ws.recv(), undefined);
+  assert.equal(await ws.receive(), undefined);
   await ws.close();
 });
 

@@ -351,13 +351,13 @@ Deno.test("realtime send over the hello limit throws MESSAGE_TOO_LARGE", async (
   await using server = listen(app);
   await using conn = await realtime(server.http, { path: "/small" });
   conn.send({ n: 1 });
-  assert.deepEqual(await conn.recv(), { n: 1 }); // the hello came before it
+  assert.deepEqual(await conn.receive(), { n: 1 }); // the hello came before it
   assert.throws(
     () => conn.send({ n: 2, pad: "x".repeat(2000) }),
     (error) => error instanceof RealtimeError && error.code === "MESSAGE_TOO_LARGE",
   );
   conn.send({ n: 3 });
-  assert.deepEqual(await conn.recv(), { n: 3 });
+  assert.deepEqual(await conn.receive(), { n: 3 });
   assert.deepEqual(seen, [1, 3]);
 });
 

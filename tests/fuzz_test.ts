@@ -202,7 +202,7 @@ Deno.test("fuzz: fast-check bodies on an HTTP endpoint each get the right status
 
 Deno.test("realtime answers an oversized frame in its turn, after the outputs of earlier inputs", async () => {
   // docs/protocol.md: "outputs and error frames go out in that order" (arrival order). A client
-  // that matches answers to inputs by order (rally's recv(), fal's clients) otherwise takes
+  // that matches answers to inputs by order (rally's receive(), fal's clients) otherwise takes
   // the MESSAGE_TOO_LARGE for the answer to the input before it.
   const { app } = createFuzzApp();
   await using server = listen(app);

@@ -60,7 +60,7 @@ Deno.test("get routes take Hono path patterns and work beside endpoints and real
   assert.deepEqual(await run(server.http, { path: "/run", input: { a: 1 } }), { got: { a: 1 } });
   await using conn = await realtime(server.http, { path: "/realtime" });
   conn.send({ b: 2 });
-  assert.deepEqual(await conn.recv(), { b: 2 });
+  assert.deepEqual(await conn.receive(), { b: 2 });
   const missing = await fetch(`${server.http}/nope.js`);
   assert.equal(missing.status, 404);
   await missing.body?.cancel();

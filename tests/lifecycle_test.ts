@@ -165,7 +165,7 @@ Deno.test("lifecycle: teardown runs after HTTP, SSE and realtime work in flight 
   await delay(50);
   assert.deepEqual(log, [], "teardown waits for the work in flight");
   release.open();
-  assert.deepEqual(await within(conn.recv(), "the realtime output"), { n: 1 });
+  assert.deepEqual(await within(conn.receive(), "the realtime output"), { n: 1 });
   await within(Promise.all([http, streamed, shutdown]), "the drain");
   assert.equal(log.at(-1), "teardown");
   assert.deepEqual(log.slice(0, 3).sort(), ["http done", "realtime done", "stream done"]);

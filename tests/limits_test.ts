@@ -234,7 +234,7 @@ Deno.test("rally's client sees RATE_LIMITED as a retryable RealtimeError, then C
   const errors: RealtimeError[] = [];
   for (let i = 0; i < 6 && errors.length < 2; i++) {
     try {
-      await within(conn.recv(), "a result or an error");
+      await within(conn.receive(), "a result or an error");
     } catch (error) {
       assert.ok(error instanceof RealtimeError, String(error));
       errors.push(error);

@@ -163,8 +163,8 @@ Deno.test("log records each session's open and close with counts, drops, errors 
     await using ws = await wsConnect(server.http, { path: "/ws", key: KEY });
     ws.send("a");
     ws.send("b");
-    await ws.recv();
-    await ws.recv();
+    await ws.receive();
+    await ws.receive();
   }
   await waitFor(
     () => records.filter((record) => record.msg === "session close").length === 2,
@@ -308,7 +308,7 @@ Deno.test("/metrics values move with traffic: sessions, messages, drops, errors,
   {
     await using ws = await wsConnect(server.http, { path: "/ws" });
     ws.send("ping");
-    assert.equal(await ws.recv(), "ping");
+    assert.equal(await ws.receive(), "ping");
   }
   await waitFor(() => app.sessionCount === 0, "the sessions to close");
   let after = await scrape(server.http);

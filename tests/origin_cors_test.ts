@@ -165,7 +165,7 @@ Deno.test("cors leaves WebSocket upgrades untouched: they open and work, with no
   assert.deepEqual(await peer.output(), { n: 1 });
   await using conn = await realtime(server.http, { headers: { origin: SITE } });
   conn.send({ n: 2 });
-  assert.deepEqual(await conn.recv(), { n: 2 });
+  assert.deepEqual(await conn.receive(), { n: 2 });
 });
 
 Deno.test("cors refuses credentials with any origin when the App starts", () => {

@@ -29,8 +29,8 @@ Deno.test("server_streaming sends every item for one input, then TIMEOUT and clo
   await using server = listen(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 7 });
-  for (let i = 0; i < 3; i++) assert.deepEqual(await conn.recv(), { n: 7, i });
-  assert.equal(await conn.recv(), undefined);
+  for (let i = 0; i < 3; i++) assert.deepEqual(await conn.receive(), { n: 7, i });
+  assert.equal(await conn.receive(), undefined);
   assert.deepEqual(calls, [{ n: 7 }]);
 
   await using peer = await Peer.open(`${server.ws}/rt`);
@@ -59,8 +59,8 @@ Deno.test("client_streaming reads inputs until end() and sends one output, then 
   await using conn = await realtime(server.http, { path: "/rt" });
   for (let n = 0; n < 4; n++) conn.send({ n });
   conn.end();
-  assert.deepEqual(await conn.recv(), { ns: [0, 1, 2, 3] });
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { ns: [0, 1, 2, 3] });
+  assert.equal(await conn.receive(), undefined);
 
   await using peer = await Peer.open(`${server.ws}/rt`);
   peer.send({ n: 5 });
@@ -83,8 +83,8 @@ Deno.test("client_streaming input ends after an idle sessionTimeout", async () =
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
   conn.send({ n: 2 });
-  assert.deepEqual(await conn.recv(), { ns: [1, 2] });
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { ns: [1, 2] });
+  assert.equal(await conn.receive(), undefined);
 });
 
 Deno.test("client_streaming input ends on disconnect and ctx.signal aborts", async () => {
@@ -128,11 +128,11 @@ Deno.test("bidi interleaves inputs and outputs and ends with end()", async () =>
   await using conn = await realtime(server.http, { path: "/rt" });
   for (const [n, total] of [[1, 1], [2, 3], [3, 6]]) {
     conn.send({ n }); // each output arrives before the next input is sent
-    assert.deepEqual(await conn.recv(), { total });
+    assert.deepEqual(await conn.receive(), { total });
   }
   conn.end();
-  assert.deepEqual(await conn.recv(), { done: 6 });
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { done: 6 });
+  assert.equal(await conn.receive(), undefined);
 });
 
 Deno.test("bidi ends when the handler's generator returns, with TIMEOUT and 1000", async () => {
@@ -149,10 +149,10 @@ Deno.test("bidi ends when the handler's generator returns, with TIMEOUT and 1000
   await using server = listen(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
-  assert.deepEqual(await conn.recv(), { echo: 1 });
+  assert.deepEqual(await conn.receive(), { echo: 1 });
   conn.send({ n: 2 });
-  assert.deepEqual(await conn.recv(), { echo: 2 });
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { echo: 2 });
+  assert.equal(await conn.receive(), undefined);
 
   await using peer = await Peer.open(`${server.ws}/rt`);
   peer.send({ n: 2 });
@@ -185,8 +185,8 @@ Deno.test("client_streaming handler that catches an invalid input's RealtimeErro
   conn.send({ n: "two" });
   conn.send({ n: 3 });
   conn.end();
-  assert.deepEqual(await conn.recv(), { ns: [1, 3], invalid: 1 }, "no error frame came first");
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { ns: [1, 3], invalid: 1 }, "no error frame came first");
+  assert.equal(await conn.receive(), undefined);
   assert.equal(errors.length, 1);
   const error = errors[0];
   assert.ok(error instanceof RealtimeError);
@@ -206,11 +206,11 @@ Deno.test("bidi handler that does not catch an invalid input sends its error fra
   await using server = listen(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
-  assert.deepEqual(await conn.recv(), { echo: 1 });
+  assert.deepEqual(await conn.receive(), { echo: 1 });
   conn.send({ n: "two" });
-  const error = await rejectsWith(conn.recv(), "INVALID_INPUT");
+  const error = await rejectsWith(conn.receive(), "INVALID_INPUT");
   assert.deepEqual(error.issues?.[0].path, ["n"]);
-  assert.equal(await conn.recv(), undefined, "the session ended with the handler");
+  assert.equal(await conn.receive(), undefined, "the session ended with the handler");
 });
 
 Deno.test("bidi input iterator throws an oversized input's MESSAGE_TOO_LARGE in its turn", async () => {
@@ -256,9 +256,9 @@ Deno.test("a streaming handler that throws sends INTERNAL_ERROR, then the sessio
   await using server = listen(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({});
-  assert.deepEqual(await conn.recv(), { n: 1 });
-  await rejectsWith(conn.recv(), "INTERNAL_ERROR");
-  assert.equal(await conn.recv(), undefined);
+  assert.deepEqual(await conn.receive(), { n: 1 });
+  await rejectsWith(conn.receive(), "INTERNAL_ERROR");
+  assert.equal(await conn.receive(), undefined);
   assert.equal((errors[0] as Error).message, "stream broke");
 });
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { z } from "zod";
-import { App, type In, type Out, type Schema } from "../server/mod.ts";
+import { App, type InferInput, type InferOutput, type Schema } from "../server/mod.ts";
 
 const Input = z.object({ prompt: z.string() });
 const Output = z.object({ output: z.string(), n: z.number().default(0) });
@@ -10,8 +10,8 @@ const Output = z.object({ output: z.string(), n: z.number().default(0) });
 Deno.test("any Standard Schema v1 object is a rally Schema", () => {
   const fromSpec: StandardSchemaV1<string, number> = z.string().transform((s) => s.length);
   const schema: Schema<string, number> = fromSpec;
-  const inferredIn: In<typeof schema> = 3;
-  const inferredOut: Out<typeof schema> = "three";
+  const inferredIn: InferOutput<typeof schema> = 3;
+  const inferredOut: InferInput<typeof schema> = "three";
   assert.equal(typeof inferredIn + typeof inferredOut, "numberstring");
 });
 

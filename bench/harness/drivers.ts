@@ -25,7 +25,7 @@ export interface Duplex {
   /** Send the message without waiting. */
   send(): void;
   /** Wait for the next answer. */
-  recv(): Promise<unknown>;
+  receive(): Promise<unknown>;
   /** Close the stream. */
   close(): Promise<void>;
 }
@@ -40,14 +40,14 @@ export function streamDriver(duplex: Duplex): Driver {
   return {
     async roundTrip(): Promise<void> {
       duplex.send();
-      await duplex.recv();
+      await duplex.receive();
     },
     async pipeline(depth: number, count: number, deadline: number): Promise<number> {
       let sent = 0;
       for (; sent < depth && sent < count; sent++) duplex.send();
       let received = 0;
       while (received < sent) {
-        await duplex.recv();
+        await duplex.receive();
         received++;
         if (sent < count && performance.now() < deadline) {
           duplex.send();

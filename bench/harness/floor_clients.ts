@@ -32,7 +32,7 @@ export async function tcpDuplex(port: number, message: Uint8Array): Promise<Dupl
     send(): void {
       writing = writing.then(writeAll);
     },
-    async recv(): Promise<void> {
+    async receive(): Promise<void> {
       while (unread < message.length) {
         const n = await conn.read(buffer);
         if (n === null) throw new Error("tcp-floor closed the connection");
@@ -108,7 +108,7 @@ export async function webSocketDuplex(
     send: format === "msgpack"
       ? () => socket.send(encoder.encodeSharedRef({ prompt: PROMPT }))
       : () => socket.send(message),
-    recv: () => inbox.next(),
+    receive: () => inbox.next(),
     async close(): Promise<void> {
       socket.close();
       await closed;

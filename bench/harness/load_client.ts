@@ -47,7 +47,7 @@ let errorCount = 0;
 
 /** Watch an idle session: anything but our own close counts as an error. */
 function watch(conn: RealtimeConnection<Input, Output>, index: number): void {
-  conn.recv().then(
+  conn.receive().then(
     (output) => {
       if (!closing) {
         error(`session ${index}: ${output === undefined ? "ended" : "unexpected output"}`);
@@ -95,7 +95,7 @@ async function drive(conn: RealtimeConnection<Input, Output>, index: number): Pr
     try {
       conn.send({ prompt });
       sent++;
-      const output = await conn.recv();
+      const output = await conn.receive();
       rtts.push(performance.now() - started);
       if (output?.output !== prompt) error(`session ${index}: got ${JSON.stringify(output)}`);
     } catch (reason) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { Codec } from "../../codec.ts";
-import { realtime, type RealtimeOptions, run, wsConnect } from "../../client/mod.ts";
+import { realtime, type RealtimeClientOptions, run, wsConnect } from "../../client/mod.ts";
 import { RTCPeerConnection } from "werift";
 import type { Duplex } from "./drivers.ts";
 import { WEBRTC_LOOPBACK } from "./webrtc_loopback.ts";
@@ -12,7 +12,7 @@ import { WEBRTC_LOOPBACK } from "./webrtc_loopback.ts";
 const codec = new Codec();
 
 /** Realtime over a WebRTC DataChannel (ordered), werift's peer on loopback. */
-export const WEBRTC: RealtimeOptions = {
+export const WEBRTC: RealtimeClientOptions = {
   transport: "webrtc",
   RTCPeerConnection,
   rtcConfiguration: WEBRTC_LOOPBACK,
@@ -31,12 +31,12 @@ export async function realtimeDuplex(
   url: string,
   path: string,
   input: object,
-  options: RealtimeOptions = {},
+  options: RealtimeClientOptions = {},
 ): Promise<Duplex> {
   const conn = await realtime(url, { ...options, path });
   return {
     send: () => conn.send(input as Record<string, unknown>),
-    recv: () => conn.recv(),
+    receive: () => conn.receive(),
     close: () => conn.close(),
   };
 }
@@ -59,10 +59,10 @@ export async function rallyWsDuplex(
   return "input" in message
     ? {
       send: () => ws.send(codec.encodeShared(message.input)),
-      recv: async () => codec.decode((await ws.recv()) as Uint8Array),
+      receive: async () => codec.decode((await ws.receive()) as Uint8Array),
       close: () => ws.close(),
     }
-    : { send: () => ws.send(message.bytes), recv: () => ws.recv(), close: () => ws.close() };
+    : { send: () => ws.send(message.bytes), receive: () => ws.receive(), close: () => ws.close() };
 }
 
 /**

@@ -14,7 +14,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { sign, verify } from "hono/jwt";
 import { JwtPayloadRequiresAud, JwtTokenAudience, JwtTokenExpired } from "hono/utils/jwt/types";
 import type { Host } from "../context.ts";
-import { fail, readValidInput } from "../http.ts";
+import { readValidInput } from "../http.ts";
+import { fail } from "../response.ts";
 
 /**
  * The `auth` option of an App. Setting it turns auth on for every route but `/health` (and

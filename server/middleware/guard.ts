@@ -12,7 +12,7 @@ import type { AppOptions } from "../options.ts";
 import { Auth } from "./auth.ts";
 import { type Context, type Host, requestIdOf, type SessionSocket } from "../context.ts";
 import { corsMiddleware } from "./cors.ts";
-import { fail } from "../http.ts";
+import { fail, methodNotAllowed } from "../response.ts";
 import { type Logger, readLog } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { checkOrigin, readOrigins } from "./origin.ts";
@@ -99,12 +99,12 @@ export class Guard {
     const auth = this.#auth;
     if (auth) {
       router.post("/tokens", (c) => auth.tokens(c.req.raw, host));
-      router.all("/tokens", () => fail(405, "Method Not Allowed", { allow: "POST" }));
+      router.all("/tokens", methodNotAllowed("POST"));
     }
     const metrics = this.#metrics;
     if (metrics) {
       router.get("/metrics", () => metrics.respond());
-      router.all("/metrics", () => fail(405, "Method Not Allowed", { allow: "GET" }));
+      router.all("/metrics", methodNotAllowed("GET"));
     }
     return observe || check || this.#cors !== undefined;
   }

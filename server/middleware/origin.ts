@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { fail } from "../http.ts";
+import { fail } from "../response.ts";
 
 /**
  * Check an `allowedOrigins` option and put it in the form browsers send (`scheme://host[:port]`,

@@ -9,22 +9,12 @@
  * @module
  */
 import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
-import { CloseCode } from "../../protocol.ts";
+import { CloseCode, type IceServer } from "../../protocol.ts";
 import { within } from "../../internal/within.ts";
 import { type Context, createContext, type Host, type Session } from "../context.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
-import type { RealtimeRoute } from "../realtime.ts";
+import type { RealtimeRoute, WebRtcRoute } from "../routes.ts";
 import { RealtimeSession } from "../realtime_session.ts";
-
-/** A STUN or TURN server for the server's peer (as in `RTCConfiguration.iceServers`). */
-export interface IceServer {
-  /** `stun:host:port` or `turn:host:port` URL(s). */
-  urls: string | string[];
-  /** TURN user name. */
-  username?: string;
-  /** TURN password. */
-  credential?: string;
-}
 
 /** Options of a WebRTC endpoint. */
 export interface WebRtcOptions {
@@ -45,18 +35,6 @@ export interface WebRtcOptions {
    * `icePortRange`, `iceInterfaceAddresses`, `iceAdditionalHostAddresses`, `iceUseIpv6`).
    */
   peerConfig?: Record<string, unknown>;
-}
-
-/** A WebRTC endpoint as the App keeps it, its options resolved. */
-export interface WebRtcRoute {
-  /** The realtime route's path. */
-  endpoint: string;
-  /** STUN/TURN servers. */
-  iceServers: IceServer[];
-  /** Input cap in bytes; 0 means "the realtime route's, capped at 256 KiB". */
-  maxMessageBytes: number;
-  /** Extra werift configuration. */
-  peerConfig: Record<string, unknown>;
 }
 
 /** How long a signaling session may take to open its DataChannel, in milliseconds. */

@@ -148,7 +148,7 @@ export function spawnDeno(args: string[], env: Record<string, string> = {}): Chi
 export const EXAMPLE_RESULTS = {
   http: { output: "Hello, world!" },
   realtime: [0, 1, 2].map((i) => ({ output: `Hello, world! #${i}` })),
-  websocket: ["msg-0", "msg-1", "msg-2"],
+  websocket: ["Hello, world!-0", "Hello, world!-1", "Hello, world!-2"],
 };
 
 /**

@@ -46,9 +46,9 @@ Deno.test("examples/client.ts prints the outputs of the example's three endpoint
       'realtime: { output: "Hello, world! #0" }',
       'realtime: { output: "Hello, world! #1" }',
       'realtime: { output: "Hello, world! #2" }',
-      "websocket: msg-0",
-      "websocket: msg-1",
-      "websocket: msg-2",
+      "websocket: Hello, world!-0",
+      "websocket: Hello, world!-1",
+      "websocket: Hello, world!-2",
       "",
     ].join("\n"),
   );
@@ -62,7 +62,7 @@ Deno.test("example module default-exports the seed's RealtimeApp in the class fo
   assert.deepEqual(paths["/realtime"]["x-fal-protocol"], {
     type: "realtime",
     operationId: "realtime",
-    config: { buffering: 2, sessionTimeout: null, maxBatchSize: 1 },
+    config: { buffering: null, sessionTimeout: null, maxBatchSize: 1 },
     contentType: "application/msgpack",
     realtimeMode: "unary",
   });

@@ -22,11 +22,7 @@ import {
 import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions } from "./http.ts";
 import { type OpenApiDocument, openApiDocument } from "./openapi.ts";
-import { type AppOptions, checkMessageBytes } from "./options.ts";
-import type { AuthOptions } from "./middleware/auth.ts";
-import type { CorsOptions } from "./middleware/cors.ts";
-import type { LogOptions } from "./middleware/log.ts";
-import type { RateLimit } from "./middleware/rate_limit.ts";
+import { type AppFields, type AppOptions, checkMessageBytes } from "./options.ts";
 import {
   DEFAULT_MAX_PENDING_BYTES,
   type RealtimeEndpointOptions,
@@ -55,6 +51,12 @@ let startRun: (app: App) => Runner;
 export function runnerOf(app: App): Runner {
   return startRun(app);
 }
+
+/**
+ * The App's options as its public properties: declared once, in {@link AppOptions}, and merged
+ * into the class, so a subclass sets them as fields (`override keepAlive = 60`).
+ */
+export interface App extends AppFields {}
 
 /**
  * A rally app: endpoints registered with the builder methods or, in a subclass, with the
@@ -103,28 +105,6 @@ export function runnerOf(app: App): Runner {
 export class App {
   /** The app's name (fal's app name). Default: a subclass's name in kebab case, else `"rally"`. */
   name: string;
-  /** Largest message or body accepted by endpoints that do not set their own. Default 16 MiB. */
-  maxMessageBytes?: number;
-  /** Seconds with no request and no open socket after which `serve()` stops by itself. */
-  keepAlive?: number;
-  /** HTTP and SSE requests handled at once; more wait in a queue. Default: no limit. */
-  maxConcurrency?: number;
-  /** Requests that may wait for a `maxConcurrency` slot; more get 503. Default 100. */
-  maxQueue?: number;
-  /** Auth for every route but `/health` (keys, tokens, `verify`); needs a secret. Default: off. */
-  auth?: AuthOptions;
-  /** Origins allowed to open WebSockets; others get 403. Default: any. */
-  allowedOrigins?: readonly string[];
-  /** CORS for HTTP and SSE endpoints (`true`: any origin). Default: off. */
-  cors?: boolean | CorsOptions;
-  /** Open WebSocket sessions at once; more get 503. Default: no limit. */
-  maxSessions?: number;
-  /** What one realtime connection may send per second. Default: no limit. */
-  rateLimit?: RateLimit;
-  /** Structured JSON logs (`true`: `info` on stdout). Default: `RALLY_LOG`, else off. */
-  log?: boolean | LogOptions;
-  /** Serve `GET /metrics` (Prometheus text). Default false. */
-  metrics?: boolean;
   #routes: Route[] = [];
   #runner?: Runner;
 
@@ -141,21 +121,12 @@ export class App {
    * @param options The app's options (a subclass's fields win over them).
    */
   constructor(options: AppOptions = {}) {
-    this.name = options.name ?? defaultName(new.target);
-    this.maxMessageBytes = options.maxMessageBytes;
-    this.keepAlive = options.keepAlive;
-    this.maxConcurrency = options.maxConcurrency;
-    this.maxQueue = options.maxQueue;
-    this.auth = options.auth;
-    this.allowedOrigins = options.allowedOrigins;
-    this.cors = options.cors;
-    this.maxSessions = options.maxSessions;
-    this.rateLimit = options.rateLimit;
-    this.log = options.log;
-    this.metrics = options.metrics;
-    if (options.onError) this.onError = options.onError;
-    if (options.setup) this.setup = options.setup;
-    if (options.teardown) this.teardown = options.teardown;
+    const { name, onError, setup, teardown, ...fields } = options;
+    this.name = name ?? defaultName(new.target);
+    Object.assign(this, fields);
+    if (onError) this.onError = onError;
+    if (setup) this.setup = setup;
+    if (teardown) this.teardown = teardown;
   }
 
   /**
@@ -234,7 +205,7 @@ export class App {
     options: EndpointOptions<I, O>,
     handler: EndpointHandler<I, O>,
   ): this {
-    checkMessageBytes(options.maxMessageBytes);
+    checkMessageBytes(`add the endpoint route ${path}`, options.maxMessageBytes);
     return this.#add({
       kind: "endpoint",
       path,
@@ -277,11 +248,11 @@ export class App {
     options: RealtimeEndpointOptions<I, O, B, M>,
     handler: RealtimeHandler<I, O, B, M>,
   ): this {
-    checkMessageBytes(options.maxMessageBytes);
+    checkMessageBytes(`add the realtime route ${path}`, options.maxMessageBytes);
     return this.#add({
       kind: "realtime",
       path,
-      route: realtimeRoute(options, handler as RealtimeRoute["handler"]),
+      route: realtimeRoute(path, options, handler as RealtimeRoute["handler"]),
     });
   }
 
@@ -309,7 +280,7 @@ export class App {
     const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
     const run = typeof optionsOrHandler === "function" ? optionsOrHandler : handler;
     if (!run) throw new TypeError("websocket() needs a handler");
-    checkMessageBytes(options.maxMessageBytes);
+    checkMessageBytes(`add the websocket route ${path}`, options.maxMessageBytes);
     return this.#add({
       kind: "websocket",
       path,
@@ -385,7 +356,7 @@ export class App {
     options: StreamEndpointOptions<I, O>,
     handler: StreamHandler<I, O>,
   ): this {
-    checkMessageBytes(options.maxMessageBytes);
+    checkMessageBytes(`add the stream route ${path}`, options.maxMessageBytes);
     return this.#add({
       kind: "stream",
       path,

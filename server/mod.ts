@@ -36,7 +36,7 @@ export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
 export type { LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
-export type { AppOptions } from "./options.ts";
+export type { AppFields, AppOptions } from "./options.ts";
 export type {
   RealtimeEndpointOptions,
   RealtimeHandler,

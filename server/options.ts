@@ -58,6 +58,12 @@ export interface AppOptions {
   metrics?: boolean;
 }
 
+/**
+ * The options that are also public properties of an {@link App} (its hooks are methods, and its
+ * `name` is always set).
+ */
+export type AppFields = Omit<AppOptions, "name" | "onError" | "setup" | "teardown">;
+
 /** The default of `maxMessageBytes`: 16 MiB (uvicorn's, which fal's runners use). */
 export const DEFAULT_MAX_MESSAGE_BYTES: number = 16 * 1024 * 1024;
 /** The default of `maxQueue`: requests that may wait for a `maxConcurrency` slot. */
@@ -83,6 +89,51 @@ export interface Settings {
   maxQueue: number;
 }
 
+/** The range a numeric option must fall in, for {@link checkNumber}. */
+export interface NumberRange {
+  /** Smallest value allowed. */
+  min?: number;
+  /** Values must be greater than this. */
+  above?: number;
+  /** Largest value allowed. */
+  max?: number;
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** The unit, for the message (`"seconds"`). */
+  unit?: string;
+}
+
+/**
+ * Check a numeric option, with one message style for all: "Cannot start the App: keepAlive must
+ * be a number of seconds greater than 0, received -1".
+ *
+ * @param action What could not be done ("start the App", "add the realtime route /x").
+ * @param name The option's name.
+ * @param value The option, if set (unset passes).
+ * @param range What it must be.
+ * @throws {RangeError} when it is set and out of range.
+ */
+export function checkNumber(
+  action: string,
+  name: string,
+  value: number | undefined,
+  range: NumberRange,
+): void {
+  if (value === undefined) return;
+  const { min, above, max, integer, unit } = range;
+  const fits = typeof value === "number" && !Number.isNaN(value) &&
+    (!integer || Number.isInteger(value)) && (min === undefined || value >= min) &&
+    (above === undefined || value > above) && (max === undefined || value <= max);
+  if (fits) return;
+  let rule = (integer ? "a whole number" : "a number") + (unit ? ` of ${unit}` : "");
+  if (min !== undefined && max !== undefined) rule += ` from ${min} to ${max}`;
+  else if (above !== undefined) {
+    rule += ` greater than ${above}` + (max !== undefined ? ` and at most ${max}` : "");
+  } else if (min !== undefined) rule += ` of at least ${min}`;
+  else if (max !== undefined) rule += ` of at most ${max}`;
+  throw new RangeError(`Cannot ${action}: ${name} must be ${rule}, received ${String(value)}`);
+}
+
 /**
  * Check an App's numeric options and fill in their defaults.
  *
@@ -92,18 +143,11 @@ export interface Settings {
  */
 export function readSettings(limits: Limits): Settings {
   const { keepAlive, maxConcurrency, maxQueue } = limits;
-  checkMessageBytes(limits.maxMessageBytes);
-  if (keepAlive !== undefined && !(keepAlive > 0)) {
-    throw new RangeError(`keepAlive must be a positive number of seconds, got ${keepAlive}`);
-  }
-  if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
-    throw new RangeError(
-      `maxConcurrency must be a whole number of at least 1, got ${maxConcurrency}`,
-    );
-  }
-  if (maxQueue !== undefined && !(Number.isInteger(maxQueue) && maxQueue >= 0)) {
-    throw new RangeError(`maxQueue must be a whole number of at least 0, got ${maxQueue}`);
-  }
+  const action = "start the App";
+  checkMessageBytes(action, limits.maxMessageBytes);
+  checkNumber(action, "keepAlive", keepAlive, { above: 0, unit: "seconds" });
+  checkNumber(action, "maxConcurrency", maxConcurrency, { min: 1, integer: true });
+  checkNumber(action, "maxQueue", maxQueue, { min: 0, integer: true });
   return {
     maxMessageBytes: limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     keepAlive: keepAlive ?? Infinity,
@@ -113,15 +157,17 @@ export function readSettings(limits: Limits): Settings {
 }
 
 /**
- * Check a `maxMessageBytes` option.
+ * Check a `maxMessageBytes` option: 1 byte to 64 MiB (Deno's own frame cap).
  *
+ * @param action What could not be done with a wrong value.
  * @param value The option, if set.
  * @throws {RangeError} unless it is between 1 and 64 MiB.
  */
-export function checkMessageBytes(value: number | undefined): void {
-  if (value !== undefined && !(value > 0 && value <= MAX_MESSAGE_BYTES_CEILING)) {
-    throw new RangeError(
-      `maxMessageBytes must be between 1 and ${MAX_MESSAGE_BYTES_CEILING} (64 MiB), got ${value}`,
-    );
-  }
+export function checkMessageBytes(action: string, value: number | undefined): void {
+  checkNumber(action, "maxMessageBytes", value, {
+    min: 1,
+    max: MAX_MESSAGE_BYTES_CEILING,
+    integer: true,
+    unit: "bytes",
+  });
 }

@@ -6,6 +6,7 @@
 import { type Context, createContext, type Host } from "./context.ts";
 import { RealtimeSession } from "./realtime_session.ts";
 import type { RealtimeRoute } from "./routes.ts";
+import { checkNumber } from "./options.ts";
 import type { InferInput, InferOutput, Schema } from "./schema.ts";
 
 /**
@@ -80,12 +81,14 @@ export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /**
  * Resolve a realtime endpoint's options into a route, checking them.
  *
+ * @param path The route's path, for error messages.
  * @param options The options as given.
  * @param handler The handler.
  * @returns The route (`maxMessageBytes` 0 means "the App's").
  * @throws {RangeError} for an option out of range.
  */
 export function realtimeRoute(
+  path: string,
   options: RealtimeEndpointOptions<
     Schema | undefined,
     Schema | undefined,
@@ -95,19 +98,22 @@ export function realtimeRoute(
   handler: RealtimeRoute["handler"],
 ): RealtimeRoute {
   const { buffering, maxBatchSize = 1, sessionTimeout, mode = "unary", heartbeat = 15 } = options;
-  if (buffering !== undefined && !(buffering >= 1)) {
-    throw new RangeError("buffering must be at least 1");
-  }
-  if (!(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
-    throw new RangeError("maxBatchSize must be a whole number of at least 1");
-  }
+  const action = `add the realtime route ${path}`;
+  checkNumber(action, "buffering", buffering, { min: 1, integer: true });
+  checkNumber(action, "maxBatchSize", maxBatchSize, { min: 1, integer: true });
   if (maxBatchSize > 1 && mode !== "unary") {
-    throw new RangeError("maxBatchSize goes with mode unary only");
+    throw new RangeError(
+      `Cannot ${action}: maxBatchSize goes with mode "unary" only, received mode "${mode}"`,
+    );
   }
-  if (sessionTimeout !== undefined && !(sessionTimeout > 0)) {
-    throw new RangeError("sessionTimeout must be a positive number of seconds");
-  }
-  if (!(heartbeat >= 0)) throw new RangeError("heartbeat must be 0 (off) or a number of seconds");
+  checkNumber(action, "sessionTimeout", sessionTimeout, { above: 0, unit: "seconds" });
+  checkNumber(action, "heartbeat", heartbeat, { min: 0, unit: "seconds (0: off)" });
+  checkNumber(action, "idleTimeout", options.idleTimeout, { min: 0, unit: "seconds" });
+  checkNumber(action, "maxPendingBytes", options.maxPendingBytes, {
+    min: 1,
+    integer: true,
+    unit: "bytes",
+  });
   return {
     input: options.input,
     output: options.output,

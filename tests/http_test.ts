@@ -471,7 +471,8 @@ Deno.test("App refuses maxMessageBytes over 64 MiB, zero or not a number when it
   }
   assert.throws(() => new App({ maxMessageBytes: 2 ** 27 }).fetch(request), {
     name: "RangeError",
-    message: "maxMessageBytes must be between 1 and 67108864 (64 MiB), got 134217728",
+    message:
+      "Cannot start the App: maxMessageBytes must be a whole number of bytes from 1 to 67108864, received 134217728",
   });
   assert.equal((await new App({ maxMessageBytes: 64 * 1024 * 1024 }).fetch(request)).status, 200);
 });

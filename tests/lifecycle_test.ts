@@ -237,7 +237,8 @@ Deno.test("keepAlive is checked when the App starts", () => {
   for (const keepAlive of [0, -1, NaN]) {
     assert.throws(() => serve(new App({ keepAlive }), SERVE), {
       name: "RangeError",
-      message: `keepAlive must be a positive number of seconds, got ${keepAlive}`,
+      message:
+        `Cannot start the App: keepAlive must be a number of seconds greater than 0, received ${keepAlive}`,
     });
   }
 });
@@ -305,16 +306,16 @@ Deno.test("maxConcurrency counts an SSE stream until it ends", async () => {
 
 Deno.test("maxConcurrency and maxQueue are checked when the App starts", () => {
   const cases: [Partial<App>, string][] = [
-    [{ maxConcurrency: 0 }, "maxConcurrency must be a whole number of at least 1, got 0"],
-    [{ maxConcurrency: 1.5 }, "maxConcurrency must be a whole number of at least 1, got 1.5"],
-    [{ maxQueue: -1 }, "maxQueue must be a whole number of at least 0, got -1"],
-    [{ maxQueue: Infinity }, "maxQueue must be a whole number of at least 0, got Infinity"],
+    [{ maxConcurrency: 0 }, "maxConcurrency must be a whole number of at least 1, received 0"],
+    [{ maxConcurrency: 1.5 }, "maxConcurrency must be a whole number of at least 1, received 1.5"],
+    [{ maxQueue: -1 }, "maxQueue must be a whole number of at least 0, received -1"],
+    [{ maxQueue: Infinity }, "maxQueue must be a whole number of at least 0, received Infinity"],
   ];
   for (const [options, message] of cases) {
     const app = new App(options as ConstructorParameters<typeof App>[0]);
     assert.throws(() => app.fetch(new Request("http://rally.test/health")), {
       name: "RangeError",
-      message,
+      message: `Cannot start the App: ${message}`,
     });
   }
 });

@@ -134,7 +134,11 @@ Deno.test("maxSessions must be a whole number of at least 1", () => {
   for (const maxSessions of [0, 1.5, -1, NaN]) {
     assert.throws(
       () => sessionsApp({ maxSessions }).fetch(new Request("http://rally.test/health")),
-      { name: "RangeError", message: /maxSessions must be a whole number of at least 1/ },
+      {
+        name: "RangeError",
+        message:
+          /^Cannot start the App: maxSessions must be a whole number of at least 1, received/,
+      },
       String(maxSessions),
     );
   }

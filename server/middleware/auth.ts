@@ -83,11 +83,14 @@ export class Auth {
     const secret = options.secret ?? envSecret();
     if (!secret) {
       throw new TypeError(
-        "auth is on but has no secret to sign tokens with: set auth.secret or RALLY_SECRET",
+        "Cannot start the App: auth is on but has no secret to sign tokens with: set auth.secret or RALLY_SECRET",
       );
     }
-    if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) {
-      throw new RangeError(`The auth secret must be at least ${MIN_SECRET_BYTES} bytes long`);
+    const secretBytes = new TextEncoder().encode(secret).length;
+    if (secretBytes < MIN_SECRET_BYTES) {
+      throw new RangeError(
+        `Cannot start the App: the auth secret must be at least ${MIN_SECRET_BYTES} bytes long, received ${secretBytes} bytes`,
+      );
     }
     const keys = options.keys ?? [];
     if (!Array.isArray(keys)) throw new TypeError("auth.keys must be an array of strings");

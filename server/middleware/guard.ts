@@ -8,7 +8,7 @@
  * @module
  */
 import type { Context as HonoContext, Hono, MiddlewareHandler, Next } from "hono";
-import type { AppOptions } from "../options.ts";
+import { type AppOptions, checkNumber } from "../options.ts";
 import { Auth } from "./auth.ts";
 import { type Context, type Host, requestIdOf, type SessionSocket } from "../context.ts";
 import { corsMiddleware } from "./cors.ts";
@@ -52,9 +52,7 @@ export class Guard {
    */
   constructor(options: GuardOptions, paths: Iterable<string>) {
     const { maxSessions } = options;
-    if (maxSessions !== undefined && !(Number.isInteger(maxSessions) && maxSessions >= 1)) {
-      throw new RangeError(`maxSessions must be a whole number of at least 1, got ${maxSessions}`);
-    }
+    checkNumber("start the App", "maxSessions", maxSessions, { min: 1, integer: true });
     this.maxSessions = maxSessions ?? Infinity;
     this.rateLimit = checkRateLimit(options.rateLimit);
     this.#auth = options.auth ? new Auth(options.auth, options.name) : undefined;

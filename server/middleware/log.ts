@@ -201,7 +201,9 @@ export function readLog(option: boolean | LogOptions | undefined, app: string): 
   if (level === undefined || level === "off") return undefined;
   if (!Object.hasOwn(LEVELS, level)) {
     const what = options ? "log.level" : "RALLY_LOG";
-    throw new RangeError(`${what} must be debug, info, warn, error or off, got ${level}`);
+    throw new RangeError(
+      `Cannot start the App: ${what} must be debug, info, warn, error or off, received ${level}`,
+    );
   }
   return new Logger(app, level, options?.sink);
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkNumber } from "../options.ts";
 
 /**
  * The `rateLimit` option of an App: what one realtime connection may send.
@@ -47,16 +48,16 @@ export function checkRateLimit(limit: RateLimit | undefined): RateLimit | undefi
   if (limit === undefined) return undefined;
   const { messages, bytes, burst = 1, graceMs = 1000 } = limit;
   if (messages === undefined && bytes === undefined) {
-    throw new RangeError("rateLimit needs messages or bytes (per second)");
+    throw new RangeError(
+      "Cannot start the App: rateLimit needs messages or bytes (per second), received neither",
+    );
   }
-  for (const [name, value] of [["messages", messages], ["bytes", bytes], ["burst", burst]]) {
-    if (value !== undefined && !(typeof value === "number" && value > 0 && value < Infinity)) {
-      throw new RangeError(`rateLimit.${name} must be a positive number, got ${value}`);
-    }
-  }
-  if (!(graceMs >= 0 && graceMs < Infinity)) {
-    throw new RangeError(`rateLimit.graceMs must be 0 or more, got ${graceMs}`);
-  }
+  const action = "start the App";
+  const finite = { above: 0, max: Number.MAX_VALUE };
+  checkNumber(action, "rateLimit.messages", messages, finite);
+  checkNumber(action, "rateLimit.bytes", bytes, finite);
+  checkNumber(action, "rateLimit.burst", burst, finite);
+  checkNumber(action, "rateLimit.graceMs", graceMs, { min: 0, max: Number.MAX_VALUE });
   return limit;
 }
 

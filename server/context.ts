@@ -70,7 +70,7 @@ export interface Host {
    *
    * @returns The numbers the session bumps as it goes.
    */
-  session(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats;
+  sessionStats(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats;
 }
 
 /**

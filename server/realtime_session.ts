@@ -97,7 +97,7 @@ export class RealtimeSession implements Session {
     this.#ctx = ctx;
     this.#abort = abort;
     this.#forget = host.track(this);
-    this.#stats = host.session("realtime", ctx, socket);
+    this.#stats = host.sessionStats("realtime", ctx, socket);
     this.#limiter = host.rateLimit && new RateLimiter(host.rateLimit);
     this.#timed = route.emitTimings || this.#stats.timed;
     socket.binaryType = "arraybuffer";

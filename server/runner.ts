@@ -61,7 +61,7 @@ export class Runner implements Gate {
       closing: this.#closing.signal,
       reportError: (error, ctx) => app.onError(error, ctx),
       rateLimit: guard.rateLimit,
-      session: (kind, ctx, socket) => guard.session(kind, ctx, socket),
+      sessionStats: (kind, ctx, socket) => guard.sessionStats(kind, ctx, socket),
       track: (session) => {
         sessions.add(session);
         this.#touch();

@@ -222,7 +222,7 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
     socket,
     route,
     abort.signal,
-    host.session("websocket", ctx, socket),
+    host.sessionStats("websocket", ctx, socket),
   );
   let done: Promise<void> | undefined;
   const forget = host.track({

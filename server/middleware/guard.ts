@@ -116,7 +116,7 @@ export class Guard {
    * @param socket Its socket.
    * @returns The numbers the session keeps.
    */
-  session(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats {
+  sessionStats(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats {
     const metrics = this.#metrics;
     const log = this.#log;
     // The request is closed once upgraded: its URL was kept by #observe, which runs whenever

@@ -40,7 +40,10 @@ export interface ConnectOptions<O> extends Omit<SocketOptions, "signal">, Transp
   onOpen?: () => void;
   /** Called each time a connection closes, with its code. */
   onClose?: (event: { code: number; reason: string }) => void;
-  /** Send at most one input per this many ms, leading and trailing, the latest winning. Default 0. */
+  /**
+   * Send at most one input per this many **milliseconds**, leading and trailing, the latest
+   * winning. Default 0. The one duration in rally not in seconds: it keeps fal-js's name and unit.
+   */
   throttleInterval?: number;
   /** Ask the server to keep at most this many pending inputs (1..60). */
   maxBuffering?: number;

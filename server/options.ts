@@ -56,6 +56,11 @@ export interface AppOptions {
   log?: boolean | LogOptions;
   /** Serve `GET /metrics` in Prometheus' text format (behind auth when auth is on). Default false. */
   metrics?: boolean;
+  /**
+   * The playground at `GET /docs` (behind auth when auth is on): `false` turns it off, a path
+   * moves it. Default `true`.
+   */
+  docs?: boolean | string;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { createContext, type Host } from "./context.ts";
+import { homeRedirect } from "./docs/playground.ts";
 import { handleGet } from "./get.ts";
 import { handleEndpoint } from "./http.ts";
 import { fail, methodNotAllowed, OWN_PATHS } from "./response.ts";
@@ -26,6 +27,8 @@ export interface Gate {
   health(): Response;
   /** The OpenAPI document. */
   openapi(): unknown;
+  /** The playground's path, when it is on. */
+  readonly docs?: string;
   /**
    * Wait until the App is set up.
    *
@@ -84,6 +87,10 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
   const direct = new Map<string, (request: Request) => Promise<Response>>();
   router.get("/health", () => gate.health());
   router.get("/openapi.json", () => Response.json(gate.openapi()));
+  // A browser opening an App with no page at `/` lands on the playground.
+  if (gate.docs && !routes.some((entry) => entry.path === "/" && entry.kind === "get")) {
+    router.get("/", homeRedirect(gate.docs));
+  }
   // Endpoints at fixed paths first: a POST to one is never taken by a pattern route, with or
   // without the shortcut below.
   const fixed = (entry: Route) => entry.kind === "endpoint" && FIXED_PATH.test(entry.path);

@@ -78,6 +78,11 @@ export class Runner implements Gate {
     return this.settings.maxMessageBytes;
   }
 
+  /** The playground's path, when it is on. */
+  get docs(): string | undefined {
+    return this.#guard.docs;
+  }
+
   /** Open WebSocket sessions. */
   get sessionCount(): number {
     return this.#sessions.size;

@@ -14,6 +14,7 @@ import { type Context, type Host, requestIdOf, type SessionSocket } from "../con
 import { corsMiddleware } from "./cors.ts";
 import { fail, methodNotAllowed } from "../response.ts";
 import { type Logger, readLog } from "./log.ts";
+import { playgroundPage, readDocsPath, signInPage, wantsPage } from "../docs/playground.ts";
 import { Metrics } from "./metrics.ts";
 import { checkOrigin, readOrigins } from "./origin.ts";
 import { checkRateLimit, type RateLimit } from "./rate_limit.ts";
@@ -24,7 +25,7 @@ export type GuardOptions =
   & Required<Pick<AppOptions, "name">>
   & Pick<
     AppOptions,
-    "auth" | "allowedOrigins" | "cors" | "maxSessions" | "rateLimit" | "log" | "metrics"
+    "auth" | "allowedOrigins" | "cors" | "maxSessions" | "rateLimit" | "log" | "metrics" | "docs"
   >;
 
 /** The guard of one App run: see the module doc. */
@@ -33,6 +34,8 @@ export class Guard {
   readonly maxSessions: number;
   /** The per-connection rate limit of realtime sessions, if any. */
   readonly rateLimit: RateLimit | undefined;
+  /** The playground's path, when it is on. */
+  readonly docs: string | undefined;
   #auth: Auth | undefined;
   #origins: Set<string> | undefined;
   #cors: MiddlewareHandler | undefined;
@@ -60,6 +63,7 @@ export class Guard {
     this.#cors = corsMiddleware(options.cors);
     this.#log = readLog(options.log, options.name);
     this.#metrics = options.metrics ? new Metrics(options.name) : undefined;
+    this.docs = readDocsPath(options.docs);
     this.checkPaths(paths);
   }
 
@@ -77,6 +81,11 @@ export class Guard {
       }
       if (path === "/metrics" && this.#metrics) {
         throw new TypeError("/metrics is rally's own route with metrics: true: move that route");
+      }
+      if (path === this.docs) {
+        throw new TypeError(
+          `${path} is the playground's path: move that route, or the playground (docs: "/other") or turn it off (docs: false)`,
+        );
       }
     }
   }
@@ -103,6 +112,11 @@ export class Guard {
     if (metrics) {
       router.get("/metrics", () => metrics.respond());
       router.all("/metrics", methodNotAllowed("GET"));
+    }
+    const docs = this.docs;
+    if (docs) {
+      router.get(docs, () => playgroundPage(docs));
+      router.all(docs, methodNotAllowed("GET"));
     }
     return observe || check || this.#cors !== undefined;
   }
@@ -177,6 +191,9 @@ export class Guard {
     // `/health` stays open for probes; `/tokens` checks its own key.
     if (this.#auth && c.req.path !== "/health" && c.req.path !== "/tokens") {
       const refused = await this.#auth.check(request);
+      if (refused && c.req.path === this.docs && wantsPage(request)) {
+        return signInPage(refused, this.docs);
+      }
       if (refused) return refused;
     }
     await next();

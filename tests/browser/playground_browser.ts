@@ -1,0 +1,333 @@
+/**
+ * The playground (`GET /docs`) in a real browser: Debian's chromium, headless, driven by
+ * `playwright-core` (which never downloads a browser). On the example app
+ * (`examples/realtime_app.ts`) each panel is used as a person would: fill an input, send it, see
+ * the right output; realtime also shows `hello`, an `INVALID_INPUT` frame and a valid answer
+ * after it, and a burst. A second App covers the SSE panel (events, cancel) and a bytes field
+ * filled from a file; a third one covers auth (the sign-in form, a key traded for a token that
+ * the page uses for its requests and sockets).
+ *
+ * The screenshot goes to `tests/browser/out/playground.png` (ignored by git); pass
+ * `-- --save-screenshot` to write `docs/playground.png`, the README's.
+ *
+ * Run with `deno task test:browser`. Without chromium the test is skipped, unless `CI=true`,
+ * where it fails.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { z } from "zod";
+import example from "../../examples/realtime_app.ts";
+import { App, type Schema } from "../../server/mod.ts";
+import { listen, within } from "../_realtime_helpers.ts";
+
+const CI = Deno.env.get("CI") === "true";
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOT = Deno.args.includes("--save-screenshot")
+  ? new URL("../../docs/playground.png", import.meta.url)
+  : new URL("./out/playground.png", import.meta.url);
+/** The longest any one browser step may take. */
+const STEP_MS = 20_000;
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+];
+const KEY = "playground-test-key";
+const SECRET = "a test secret that is long enough for HS256";
+/** A 1x1 PNG. */
+const PNG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  ),
+  (c) => c.charCodeAt(0),
+);
+
+const missing = !exists(CHROMIUM);
+if (missing && !CI) console.warn(`${CHROMIUM} is not installed: skipping the browser test`);
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A schema for `{ image: Uint8Array, note?: string }` whose JSON Schema says `format: binary`, as
+ * OpenAPI describes bytes fields.
+ */
+const ImageInput: Schema<{ image: Uint8Array; note?: string }> = {
+  "~standard": {
+    version: 1,
+    vendor: "playground-test",
+    validate(value: unknown) {
+      const input = value as { image?: unknown; note?: unknown } | null;
+      return input && typeof input === "object" && input.image instanceof Uint8Array
+        ? { value: input as { image: Uint8Array; note?: string } }
+        : { issues: [{ message: "image must be bytes", path: ["image"] }] };
+    },
+    jsonSchema: {
+      input: () => ({
+        type: "object",
+        properties: {
+          image: { type: "string", format: "binary", contentMediaType: "image/png" },
+          note: { type: "string", default: "a note" },
+        },
+        required: ["image"],
+      }),
+      output: () => ({}),
+    },
+  },
+} as unknown as Schema<{ image: Uint8Array; note?: string }>;
+
+const Prompt = z.object({ prompt: z.string() });
+
+/** SSE streams and a bytes endpoint. */
+function extrasApp(): App {
+  return new App({ name: "extras" })
+    .stream("/steps", { input: Prompt }, async function* (input) {
+      for (let step = 0; step < 3; step++) yield { step, prompt: input.prompt };
+    })
+    .stream("/ticks", { input: Prompt }, async function* (_input, ctx) {
+      // Ticks until the client cancels (bounded: 60 s).
+      for (let tick = 0; tick < 600 && !ctx.signal.aborted; tick++) {
+        yield { tick };
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })
+    .endpoint("/thumbnail", { input: ImageInput }, (input) => ({
+      bytes: input.image.length,
+      note: input.note,
+      image: input.image,
+    }));
+}
+
+function secureApp(): App {
+  return new App({ name: "secure", auth: { keys: [KEY], secret: SECRET } })
+    .endpoint("/", { input: Prompt }, (input) => ({ output: input.prompt }))
+    .realtime("/realtime", { input: Prompt }, (input) => ({ output: input.prompt }));
+}
+
+Deno.test({
+  name: "playground: every panel works in headless chromium, with and without auth",
+  ignore: missing && !CI,
+  // playwright-core talks to chromium over pipes that Deno's Node layer keeps as resources.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    assert.ok(!missing, `${CHROMIUM} is required with CI=true (apt-get install chromium)`);
+    await using server = listen(example);
+    await using extras = listen(extrasApp());
+    await using secure = listen(secureApp());
+    const userDataDir = await Deno.makeTempDir({ prefix: "rally-chromium-" });
+    const context = await within(
+      chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ARGS,
+        viewport: { width: 1100, height: 820 },
+        colorScheme: "light",
+        timeout: STEP_MS,
+      }),
+      "chromium to start",
+      STEP_MS + 5_000,
+    );
+    context.setDefaultTimeout(STEP_MS);
+    try {
+      await t.step("the example app: GET / lands on /docs; HTTP, realtime, WebSocket", () =>
+        withPage(context, async (page) => {
+          await page.goto(`${server.http}/`);
+          assert.equal(new URL(page.url()).pathname, "/docs", "a browser at / is sent to /docs");
+          await ready(page);
+          assert.deepEqual(await navigation(page), [
+            "HTTP",
+            "/",
+            "Realtime",
+            "/realtime",
+            "WebSocket",
+            "/echo",
+          ]);
+          await httpPanel(page);
+          await websocketPanel(page);
+          await realtimePanel(page);
+        }));
+      await t.step("SSE: events as they arrive, then cancel; a bytes field from a file", () =>
+        withPage(context, async (page) => {
+          await page.goto(`${extras.http}/docs`);
+          await ready(page);
+          await ssePanel(page);
+          await bytesField(page);
+        }));
+      await t.step("auth: the sign-in form takes a key; requests and sockets use a token", () =>
+        withPage(context, async (page) => {
+          const refused = await page.goto(`${secure.http}/docs`);
+          assert.equal(refused?.status(), 401);
+          await page.fill("#credentials", KEY);
+          await page.click("#sign-in button");
+          await page.waitForURL(/\/docs\?token=/);
+          await ready(page);
+          await page.click("nav button[data-path='/']");
+          await page.fill(".panel textarea", '{"prompt": "let in"}');
+          await page.click(".panel .send");
+          await page.waitForSelector(".status-line.ok");
+          assert.match(await page.textContent(".result") ?? "", /"output": "let in"/);
+          await page.click("nav button[data-path='/realtime']");
+          await page.click(".panel .connect");
+          await page.waitForSelector(".entry[data-tag='hello']");
+          await page.fill(".panel textarea", '{"prompt": "socket let in"}');
+          await page.click(".panel .send");
+          await page.waitForSelector('.entry.output:has-text("socket let in")');
+        }));
+    } finally {
+      await within(context.close(), "chromium to close", STEP_MS);
+      await Deno.remove(userDataDir, { recursive: true });
+    }
+  },
+});
+
+/** Open a page, run `steps`, and fail on any page error or console error. */
+async function withPage(context: BrowserContext, steps: (page: Page) => Promise<void>) {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    // Chromium logs each 4xx answer; the 401 of the sign-in page and the 422 of an invalid
+    // input are expected.
+    if (message.type() === "error" && !/status of (401|422)\b/.test(message.text())) {
+      errors.push(`console error: ${message.text()}`);
+    }
+  });
+  // No request may leave the App's origin (no CDN).
+  const origin = new URL(await context.pages()[0]?.url() || "about:blank").origin;
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.hostname !== "127.0.0.1" && url.protocol !== "blob:" && url.protocol !== "data:") {
+      errors.push(`request outside the app: ${request.url()} (${origin})`);
+    }
+  });
+  try {
+    await steps(page);
+    assert.deepEqual(errors, [], "the page threw, logged errors or left the app");
+  } catch (error) {
+    const status = await page.textContent("#status", { timeout: 1_000 }).catch(() => null);
+    throw new Error(`${(error as Error).message}\npage status: ${status}\n${errors.join("\n")}`, {
+      cause: error,
+    });
+  } finally {
+    await page.close({ runBeforeUnload: false });
+  }
+}
+
+async function ready(page: Page): Promise<void> {
+  await page.waitForSelector("#app[data-ready='true']");
+}
+
+/** The navigation's group titles and route paths, in order. */
+function navigation(page: Page): Promise<string[]> {
+  return page.$$eval(
+    "nav h3, nav button",
+    (nodes) => nodes.map((node) => node.getAttribute("data-path") ?? node.textContent ?? ""),
+  );
+}
+
+async function httpPanel(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/']");
+  const editor = page.locator(".panel textarea");
+  assert.deepEqual(JSON.parse(await editor.inputValue()), { prompt: "" }, "a skeleton of the schema");
+  await editor.fill('{"prompt": "hello over http"}');
+  await page.click(".panel .send");
+  await page.waitForSelector(".status-line.ok");
+  assert.match(await page.textContent(".status-line") ?? "", /^200 OK · [\d.]+ m?s$/);
+  assert.match(await page.textContent(".result") ?? "", /"output": "hello over http"/);
+  await editor.fill('{"prompt": 5}');
+  await page.click(".panel .send");
+  await page.waitForSelector(".status-line.bad");
+  assert.match(await page.textContent(".status-line") ?? "", /^422 · /);
+  assert.match(await page.textContent(".result") ?? "", /"loc"/);
+}
+
+async function websocketPanel(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/echo']");
+  await page.click(".panel .connect");
+  await page.waitForSelector(".entry[data-tag='open']");
+  await page.fill(".panel textarea", "hi");
+  await page.click(".panel .send-text");
+  // The example's /echo answers msg-0, msg-1, msg-2, then closes.
+  await page.waitForSelector(".entry[data-tag='close']");
+  const received = await page.$$eval(
+    ".entry.in.output pre",
+    (nodes) => nodes.map((node) => node.textContent),
+  );
+  assert.deepEqual(received, ["msg-0", "msg-1", "msg-2"]);
+  assert.match(await page.textContent(".entry[data-tag='close']") ?? "", /code 1000/);
+}
+
+async function realtimePanel(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/realtime']");
+  await page.click(".panel .connect");
+  await page.waitForSelector(".entry.meta[data-tag='hello']");
+  assert.match(await page.textContent(".limits") ?? "", /buffering 2 · maxBatchSize 1/);
+  const editor = page.locator(".panel textarea");
+  await editor.fill('{"prompt": 5}');
+  await page.click(".panel .send");
+  const invalid = await page.waitForSelector(".entry.error[data-tag='INVALID_INPUT']");
+  assert.match(await invalid.textContent() ?? "", /"issues"/);
+  await editor.fill('{"prompt": "hello over realtime"}');
+  await page.click(".panel .send");
+  const answer = await page.waitForSelector('.entry.output:has-text("hello over realtime")');
+  const answered = await answer.textContent() ?? "";
+  assert.match(answered, /#2 · rtt [\d.]+ m?s/, `the answer to input #2: ${answered}`);
+  await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT.pathname });
+  console.log(`screenshot: ${SCREENSHOT.pathname}`);
+  await page.fill(".panel input[type='number']", "20");
+  await page.click(".panel .burst");
+  await page.waitForSelector(".entry.input[data-tag='burst ×20']");
+  // Latest wins: the last input of the burst is always answered.
+  await page.waitForSelector('.entry.output:has-text("#22 · rtt")');
+}
+
+async function ssePanel(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/steps']");
+  await page.fill(".panel textarea", '{"prompt": "streamed"}');
+  await page.click(".panel .send");
+  await page.waitForSelector(".entry[data-tag='end']");
+  const events = await page.$$eval(
+    ".entry.output pre",
+    (nodes) => nodes.map((node) => JSON.parse(node.textContent ?? "null")),
+  );
+  assert.deepEqual(events, [0, 1, 2].map((step) => ({ step, prompt: "streamed" })));
+  assert.match(await page.textContent(".status-line") ?? "", /^ended · 3 events/);
+
+  await page.click("nav button[data-path='/ticks']");
+  await page.fill(".panel textarea", '{"prompt": "ticks"}');
+  await page.click(".panel .send");
+  await page.waitForSelector(".entry.output[data-tag='event 3']");
+  await page.click(".panel .cancel");
+  await page.waitForSelector(".entry[data-tag='cancel']");
+  assert.match(await page.textContent(".status-line") ?? "", /^cancelled · \d+ events/);
+}
+
+async function bytesField(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/thumbnail']");
+  const editor = page.locator(".panel textarea");
+  assert.deepEqual(JSON.parse(await editor.inputValue()), { note: "a note" }, "bytes come from a file");
+  await page.setInputFiles(".panel input[type='file'][data-field='image']", {
+    name: "dot.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(PNG),
+  });
+  await page.waitForSelector(".bytes-field .preview img");
+  await page.click(".panel .send");
+  await page.waitForSelector(".status-line.ok");
+  const result = await page.textContent(".result") ?? "";
+  assert.match(result, new RegExp(`"bytes": ${PNG.length}`));
+  assert.match(result, /"image": "<bytes: \d+ B>"/);
+  assert.match(result, /image\/png/, "the output's bytes are previewed as an image");
+  assert.equal(await page.locator(".result .preview img").count(), 1);
+}

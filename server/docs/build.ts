@@ -63,8 +63,32 @@ export const PLAYGROUND_SCRIPT: string = ${JSON.stringify(script.trim())};
 `;
 }
 
+/**
+ * Format a module as `deno fmt` would (it picks the quotes of the long string).
+ *
+ * @param source The module's text.
+ * @returns The formatted text.
+ */
+async function format(source: string): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--config", CONFIG.pathname, "--ext", "ts", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(source));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const text = new TextDecoder();
+  if (code !== 0) {
+    throw new Error(`Cannot format the bundle (exit ${code}):\n${text.decode(stderr)}`);
+  }
+  return text.decode(stdout);
+}
+
 if (import.meta.main) {
-  const wanted = bundleModule(await bundlePlayground());
+  const wanted = await format(bundleModule(await bundlePlayground()));
   if (Deno.args.includes("--check")) {
     const current = await Deno.readTextFile(OUTPUT).catch(() => "");
     if (current !== wanted) {

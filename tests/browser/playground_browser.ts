@@ -139,50 +139,59 @@ Deno.test({
     );
     context.setDefaultTimeout(STEP_MS);
     try {
-      await t.step("the example app: GET / lands on /docs; HTTP, realtime, WebSocket", () =>
-        withPage(context, async (page) => {
-          await page.goto(`${server.http}/`);
-          assert.equal(new URL(page.url()).pathname, "/docs", "a browser at / is sent to /docs");
-          await ready(page);
-          assert.deepEqual(await navigation(page), [
-            "HTTP",
-            "/",
-            "Realtime",
-            "/realtime",
-            "WebSocket",
-            "/echo",
-          ]);
-          await httpPanel(page);
-          await websocketPanel(page);
-          await realtimePanel(page);
-        }));
-      await t.step("SSE: events as they arrive, then cancel; a bytes field from a file", () =>
-        withPage(context, async (page) => {
-          await page.goto(`${extras.http}/docs`);
-          await ready(page);
-          await ssePanel(page);
-          await bytesField(page);
-        }));
-      await t.step("auth: the sign-in form takes a key; requests and sockets use a token", () =>
-        withPage(context, async (page) => {
-          const refused = await page.goto(`${secure.http}/docs`);
-          assert.equal(refused?.status(), 401);
-          await page.fill("#credentials", KEY);
-          await page.click("#sign-in button");
-          await page.waitForURL(/\/docs\?token=/);
-          await ready(page);
-          await page.click("nav button[data-path='/']");
-          await page.fill(".panel textarea", '{"prompt": "let in"}');
-          await page.click(".panel .send");
-          await page.waitForSelector(".status-line.ok");
-          assert.match(await page.textContent(".result") ?? "", /"output": "let in"/);
-          await page.click("nav button[data-path='/realtime']");
-          await page.click(".panel .connect");
-          await page.waitForSelector(".entry[data-tag='hello']");
-          await page.fill(".panel textarea", '{"prompt": "socket let in"}');
-          await page.click(".panel .send");
-          await page.waitForSelector('.entry.output:has-text("socket let in")');
-        }));
+      await t.step(
+        "the example app: GET / lands on /docs; HTTP, realtime, WebSocket",
+        () =>
+          withPage(context, async (page) => {
+            await page.goto(`${server.http}/`);
+            assert.equal(new URL(page.url()).pathname, "/docs", "a browser at / is sent to /docs");
+            await ready(page);
+            assert.deepEqual(await navigation(page), [
+              "HTTP",
+              "/",
+              "Realtime",
+              "/realtime",
+              "WebSocket",
+              "/echo",
+            ]);
+            await httpPanel(page);
+            await websocketPanel(page);
+            await realtimePanel(page);
+          }),
+      );
+      await t.step(
+        "SSE: events as they arrive, then cancel; a bytes field from a file",
+        () =>
+          withPage(context, async (page) => {
+            await page.goto(`${extras.http}/docs`);
+            await ready(page);
+            await ssePanel(page);
+            await bytesField(page);
+          }),
+      );
+      await t.step(
+        "auth: the sign-in form takes a key; requests and sockets use a token",
+        () =>
+          withPage(context, async (page) => {
+            const refused = await page.goto(`${secure.http}/docs`);
+            assert.equal(refused?.status(), 401);
+            await page.fill("#credentials", KEY);
+            await page.click("#sign-in button");
+            await page.waitForURL(/\/docs\?token=/);
+            await ready(page);
+            await page.click("nav button[data-path='/']");
+            await page.fill(".panel textarea", '{"prompt": "let in"}');
+            await page.click(".panel .send");
+            await page.waitForSelector(".status-line.ok");
+            assert.match(await page.textContent(".result") ?? "", /"output": "let in"/);
+            await page.click("nav button[data-path='/realtime']");
+            await page.click(".panel .connect");
+            await page.waitForSelector(".entry[data-tag='hello']");
+            await page.fill(".panel textarea", '{"prompt": "socket let in"}');
+            await page.click(".panel .send");
+            await page.waitForSelector('.entry.output:has-text("socket let in")');
+          }),
+      );
     } finally {
       await within(context.close(), "chromium to close", STEP_MS);
       await Deno.remove(userDataDir, { recursive: true });
@@ -238,7 +247,11 @@ function navigation(page: Page): Promise<string[]> {
 async function httpPanel(page: Page): Promise<void> {
   await page.click("nav button[data-path='/']");
   const editor = page.locator(".panel textarea");
-  assert.deepEqual(JSON.parse(await editor.inputValue()), { prompt: "" }, "a skeleton of the schema");
+  assert.deepEqual(
+    JSON.parse(await editor.inputValue()),
+    { prompt: "" },
+    "a skeleton of the schema",
+  );
   await editor.fill('{"prompt": "hello over http"}');
   await page.click(".panel .send");
   await page.waitForSelector(".status-line.ok");
@@ -283,7 +296,9 @@ async function realtimePanel(page: Page): Promise<void> {
   const answered = await answer.textContent() ?? "";
   assert.match(answered, /#2 · rtt [\d.]+ m?s/, `the answer to input #2: ${answered}`);
   await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT.pathname });
+  const log = await page.locator(".panel .log").boundingBox();
+  const height = Math.ceil((log?.y ?? 780) + (log?.height ?? 0) + 24);
+  await page.screenshot({ path: SCREENSHOT.pathname, clip: { x: 0, y: 0, width: 1100, height } });
   console.log(`screenshot: ${SCREENSHOT.pathname}`);
   await page.fill(".panel input[type='number']", "20");
   await page.click(".panel .burst");
@@ -316,7 +331,11 @@ async function ssePanel(page: Page): Promise<void> {
 async function bytesField(page: Page): Promise<void> {
   await page.click("nav button[data-path='/thumbnail']");
   const editor = page.locator(".panel textarea");
-  assert.deepEqual(JSON.parse(await editor.inputValue()), { note: "a note" }, "bytes come from a file");
+  assert.deepEqual(
+    JSON.parse(await editor.inputValue()),
+    { note: "a note" },
+    "bytes come from a file",
+  );
   await page.setInputFiles(".panel input[type='file'][data-field='image']", {
     name: "dot.png",
     mimeType: "image/png",

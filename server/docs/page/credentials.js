@@ -41,7 +41,11 @@ export class Credentials {
   /** @returns {Record<string, string>} Headers for a plain `fetch`. */
   headers() {
     const { token, key } = this.http();
-    return token ? { authorization: `Bearer ${token}` } : key ? { authorization: `Key ${key}` } : {};
+    return token
+      ? { authorization: `Bearer ${token}` }
+      : key
+      ? { authorization: `Key ${key}` }
+      : {};
   }
 
   /**

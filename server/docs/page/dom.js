@@ -31,7 +31,11 @@ export function h(tag, attrs = {}, ...children) {
  * @returns {string} e.g. `"3.2 ms"`.
  */
 export function ms(ms) {
-  return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+  return ms < 10
+    ? `${ms.toFixed(2)} ms`
+    : ms < 1000
+    ? `${ms.toFixed(1)} ms`
+    : `${(ms / 1000).toFixed(2)} s`;
 }
 
 /**

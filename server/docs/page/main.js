@@ -122,7 +122,11 @@ async function load() {
       ),
       kind.panel(ctx, route),
     );
-    history.replaceState(null, "", `${location.pathname}${location.search}#${route.kind}:${route.path}`);
+    history.replaceState(
+      null,
+      "",
+      `${location.pathname}${location.search}#${route.kind}:${route.path}`,
+    );
   };
   nav.replaceChildren();
   for (const { kind, title } of KINDS) {
@@ -133,7 +137,12 @@ async function load() {
       const mode = route.protocol?.realtimeMode;
       const button = h(
         "button",
-        { class: "route", "data-kind": kind, "data-path": route.path, onclick: () => select(route) },
+        {
+          class: "route",
+          "data-kind": kind,
+          "data-path": route.path,
+          onclick: () => select(route),
+        },
         route.path,
         mode && mode !== "unary" ? h("span", { class: "mode" }, mode) : null,
       );

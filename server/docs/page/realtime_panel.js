@@ -120,7 +120,13 @@ export function realtimePanel(ctx, route) {
         lastSent = performance.now();
         waiting.push({ n: sent, at: lastSent });
         if (n === 1) {
-          log.add({ dir: "out", kind: "input", tag: `input #${sent}`, value: input, rtt: `${size(length)} msgpack` });
+          log.add({
+            dir: "out",
+            kind: "input",
+            tag: `input #${sent}`,
+            value: input,
+            rtt: `${size(length)} msgpack`,
+          });
         }
       }
       if (n > 1) {

@@ -68,7 +68,12 @@ export function ssePanel(ctx, route) {
           log.add({ dir: "in", kind: "error", tag: "error", value: { detail: error.detail } });
         } else if (error instanceof HttpError) {
           status.textContent = `${error.status} · ${took()}`;
-          log.add({ dir: "in", kind: "error", tag: `${error.status}`, value: { detail: error.detail } });
+          log.add({
+            dir: "in",
+            kind: "error",
+            tag: `${error.status}`,
+            value: { detail: error.detail },
+          });
         } else {
           status.textContent = message(error);
         }
@@ -83,7 +88,13 @@ export function ssePanel(ctx, route) {
     "section",
     { class: "panel sse" },
     editor.element,
-    h("div", { class: "row-buttons" }, start, cancel, h("span", { class: "muted" }, `POST ${route.path} (text/event-stream)`)),
+    h(
+      "div",
+      { class: "row-buttons" },
+      start,
+      cancel,
+      h("span", { class: "muted" }, `POST ${route.path} (text/event-stream)`),
+    ),
     h("h3", {}, "Events"),
     status,
     log.element,

@@ -59,7 +59,12 @@ export function websocketPanel(ctx, route) {
   function send(data) {
     try {
       socket?.send(data);
-      log.add({ dir: "out", kind: "input", tag: typeof data === "string" ? "text" : "bytes", value: data });
+      log.add({
+        dir: "out",
+        kind: "input",
+        tag: typeof data === "string" ? "text" : "bytes",
+        value: data,
+      });
     } catch (error) {
       log.add({ dir: "", kind: "error", tag: "send", text: message(error) });
     }
@@ -76,7 +81,12 @@ export function websocketPanel(ctx, route) {
       );
       opened.addEventListener("message", (event) => {
         const data = typeof event.data === "string" ? event.data : new Uint8Array(event.data);
-        log.add({ dir: "in", kind: "output", tag: typeof data === "string" ? "text" : "bytes", value: data });
+        log.add({
+          dir: "in",
+          kind: "output",
+          tag: typeof data === "string" ? "text" : "bytes",
+          value: data,
+        });
       });
       opened.addEventListener("close", (event) => {
         if (socket === opened) socket = undefined;

@@ -270,13 +270,13 @@ async function websocketPanel(page: Page): Promise<void> {
   await page.waitForSelector(".entry[data-tag='open']");
   await page.fill(".panel textarea", "hi");
   await page.click(".panel .send-text");
-  // The example's /echo answers msg-0, msg-1, msg-2, then closes.
+  // The example's /echo answers hi-0, hi-1, hi-2 (the message and its index), then closes.
   await page.waitForSelector(".entry[data-tag='close']");
   const received = await page.$$eval(
     ".entry.in.output pre",
     (nodes) => nodes.map((node) => node.textContent),
   );
-  assert.deepEqual(received, ["msg-0", "msg-1", "msg-2"]);
+  assert.deepEqual(received, ["hi-0", "hi-1", "hi-2"]);
   assert.match(await page.textContent(".entry[data-tag='close']") ?? "", /code 1000/);
 }
 
@@ -284,7 +284,10 @@ async function realtimePanel(page: Page): Promise<void> {
   await page.click("nav button[data-path='/realtime']");
   await page.click(".panel .connect");
   await page.waitForSelector(".entry.meta[data-tag='hello']");
-  assert.match(await page.textContent(".limits") ?? "", /buffering 2 · maxBatchSize 1/);
+  assert.match(
+    await page.textContent(".limits") ?? "",
+    /buffering unbounded · maxBatchSize 1 · sessionTimeout none/,
+  );
   const editor = page.locator(".panel textarea");
   await editor.fill('{"prompt": 5}');
   await page.click(".panel .send");
@@ -303,8 +306,9 @@ async function realtimePanel(page: Page): Promise<void> {
   await page.fill(".panel input[type='number']", "20");
   await page.click(".panel .burst");
   await page.waitForSelector(".entry.input[data-tag='burst ×20']");
-  // Latest wins: the last input of the burst is always answered.
+  // Unbounded buffering: every input of the burst is answered, in order.
   await page.waitForSelector('.entry.output:has-text("#22 · rtt")');
+  assert.equal(await page.locator(".entry.output").count(), 21, "#2 and the 20 of the burst");
 }
 
 async function ssePanel(page: Page): Promise<void> {

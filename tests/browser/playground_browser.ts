@@ -16,6 +16,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+/** What the page functions below use of the DOM (these tests are type-checked without it). */
+interface Document {
+  querySelectorAll(selector: string): Iterable<{ textContent: string | null }> & { length: number };
+}
 import { z } from "zod";
 import example from "../../examples/realtime_app.ts";
 import { App, type Schema } from "../../server/mod.ts";
@@ -100,6 +105,19 @@ function extrasApp(): App {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })
+    .realtime(
+      "/collect",
+      { input: Prompt, output: z.object({ output: z.string() }), mode: "client_streaming" },
+      async (inputs) => {
+        const prompts: string[] = [];
+        for await (const input of inputs) prompts.push(input.prompt);
+        return { output: prompts.join(" ") };
+      },
+    )
+    .realtime("/slow", { input: Prompt, buffering: 1 }, async (input) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { output: input.prompt };
+    })
     .endpoint("/thumbnail", { input: ImageInput }, (input) => ({
       bytes: input.image.length,
       note: input.note,
@@ -160,12 +178,14 @@ Deno.test({
           }),
       );
       await t.step(
-        "SSE: events as they arrive, then cancel; a bytes field from a file",
+        "SSE events, then cancel; End for client streaming; bytes from a file",
         () =>
           withPage(context, async (page) => {
             await page.goto(`${extras.http}/docs`);
             await ready(page);
             await ssePanel(page);
+            await endOfInput(page);
+            await drops(page);
             await bytesField(page);
           }),
       );
@@ -330,6 +350,55 @@ async function ssePanel(page: Page): Promise<void> {
   await page.click(".panel .cancel");
   await page.waitForSelector(".entry[data-tag='cancel']");
   assert.match(await page.textContent(".status-line") ?? "", /^cancelled · \d+ events/);
+}
+
+async function endOfInput(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/collect']");
+  assert.equal(
+    await page.textContent("nav button[data-path='/collect'] .mode"),
+    "client_streaming",
+  );
+  await page.click(".panel .connect");
+  await page.waitForSelector(".entry[data-tag='hello']");
+  for (const prompt of ["one", "two"]) {
+    await page.fill(".panel textarea", JSON.stringify({ prompt }));
+    await page.click(".panel .send");
+  }
+  assert.equal(await page.locator(".entry.output").count(), 0, "nothing before the end");
+  await page.click(".panel .end");
+  const output = await page.waitForSelector('.entry.output:has-text("one two")');
+  assert.match(await output.textContent() ?? "", /after #2/);
+  // The session ends normally after its one output.
+  await page.waitForSelector(".entry.error[data-tag='TIMEOUT']");
+  assert.match(await page.textContent(".entry[data-tag='close']") ?? "", /code 1000/);
+}
+
+async function drops(page: Page): Promise<void> {
+  await page.click("nav button[data-path='/slow']");
+  await page.click(".panel .connect");
+  await page.waitForSelector(".entry[data-tag='hello']");
+  assert.match(await page.textContent(".limits") ?? "", /buffering 1 ·/);
+  await page.fill(".panel textarea", '{"prompt": "latest"}');
+  await page.fill(".panel input[type='number']", "5");
+  await page.click(".panel .burst");
+  // buffering 1 and a 50 ms handler: #1 is handled, #2..#4 drop as newer inputs arrive, #5 wins.
+  // Functions run in the page: they reach `document` through globalThis (no DOM types here).
+  await page.waitForFunction(() => {
+    const { document } = globalThis as unknown as { document: Document };
+    const rows = [...document.querySelectorAll(".entry.meta[data-tag='dropped'] pre")];
+    return rows.reduce((sum, node) => sum + JSON.parse(node.textContent ?? "{}").count, 0) === 3;
+  });
+  await page.waitForFunction(() => {
+    const { document } = globalThis as unknown as { document: Document };
+    return document.querySelectorAll(".entry.output").length === 2;
+  });
+  const labels = await page.$$eval(
+    ".entry.output .rtt",
+    (nodes) => nodes.map((node) => node.textContent ?? ""),
+  );
+  assert.match(labels[0], /^≈?#1 · rtt/, "several inputs were waiting: the match may be marked ≈");
+  await page.click(".panel .disconnect");
+  await page.waitForSelector(".entry[data-tag='close']");
 }
 
 async function bytesField(page: Page): Promise<void> {

@@ -27,6 +27,8 @@ export function realtimePanel(ctx, route) {
   /** @type {WebSocket | undefined} */
   let socket;
   let maxBytes = Infinity;
+  /** Whether the server may drop inputs (its `buffering` from hello is finite). */
+  let mayDrop = true;
   let sent = 0;
   /** Inputs waiting for their answer, oldest first (unary mode: answers come in this order). */
   /** @type {{ n: number, at: number }[]} */
@@ -79,6 +81,7 @@ export function realtimePanel(ctx, route) {
     sent = 0;
     waiting = [];
     maxBytes = Infinity;
+    mayDrop = true;
     try {
       const token = await ctx.credentials.socketToken(ctx.base, ctx.app);
       const url = endpointUrl(ctx.base, route.path, true, { fal_jwt_token: token });
@@ -146,8 +149,11 @@ export function realtimePanel(ctx, route) {
   function roundTrip() {
     const now = performance.now();
     if (mode !== "unary") return `+${ms(now - lastSent)} after #${sent}`;
+    // With several inputs waiting on a server that drops, the answer is matched to the oldest
+    // one the page does not know to be dropped: likely, not certain (marked ≈).
+    const unsure = mayDrop && waiting.length > 1;
     const input = waiting.shift();
-    return input ? `#${input.n} · rtt ${ms(now - input.at)}` : "";
+    return input ? `${unsure ? "≈" : ""}#${input.n} · rtt ${ms(now - input.at)}` : "";
   }
 
   function receive(data) {
@@ -165,6 +171,7 @@ export function realtimePanel(ctx, route) {
       if (meta.action === "hello") {
         const l = meta.limits ?? {};
         maxBytes = l.maxMessageBytes ?? Infinity;
+        mayDrop = l.buffering != null;
         limits.textContent = `Limits: maxMessageBytes ${size(l.maxMessageBytes ?? 0)} · buffering ${
           l.buffering ?? "unbounded"
         } · maxBatchSize ${l.maxBatchSize ?? 1} · sessionTimeout ${

@@ -4,7 +4,8 @@
  * (`examples/realtime_app.ts`) each panel is used as a person would: fill an input, send it, see
  * the right output; realtime also shows `hello`, an `INVALID_INPUT` frame and a valid answer
  * after it, and a burst. A second App covers the SSE panel (events, cancel) and a bytes field
- * filled from a file; a third one covers auth (the sign-in form, a key traded for a token that
+ * filled from a file; the image example (`examples/image_app.ts`) shows PNG bytes in outputs as
+ * an image; a third App covers auth (the sign-in form, a key traded for a token that
  * the page uses for its requests and sockets).
  *
  * The screenshot goes to `tests/browser/out/playground.png` (ignored by git); pass
@@ -23,6 +24,7 @@ interface Document {
 }
 import { z } from "zod";
 import example from "../../examples/realtime_app.ts";
+import imageApp from "../../examples/image_app.ts";
 import { App, type Schema } from "../../server/mod.ts";
 import { listen, within } from "../_realtime_helpers.ts";
 
@@ -142,6 +144,7 @@ Deno.test({
     await using server = listen(example);
     await using extras = listen(extrasApp());
     await using secure = listen(secureApp());
+    await using images = listen(imageApp);
     const userDataDir = await Deno.makeTempDir({ prefix: "rally-chromium-" });
     const context = await within(
       chromium.launchPersistentContext(userDataDir, {
@@ -187,6 +190,28 @@ Deno.test({
             await endOfInput(page);
             await drops(page);
             await bytesField(page);
+          }),
+      );
+      await t.step(
+        "bytes in outputs: the image example's PNG is shown as an image",
+        () =>
+          withPage(context, async (page) => {
+            await page.goto(`${images.http}/docs`);
+            await ready(page);
+            assert.equal(
+              await page.textContent("nav button[data-path='/realtime'] .mode"),
+              "server_streaming",
+            );
+            await page.click(".panel .connect");
+            await page.waitForSelector(".entry[data-tag='hello']");
+            await page.fill(".panel textarea", '{"prompt": "a cat", "steps": 3, "size": 32}');
+            await page.click(".panel .send");
+            await page.waitForSelector(".entry.error[data-tag='TIMEOUT']");
+            assert.equal(await page.locator(".entry.output").count(), 4, "3 steps, then the image");
+            const last = page.locator(".entry.output").last();
+            assert.match(await last.textContent() ?? "", /"image":"<bytes: [\d.]+ (B|KiB)>"/);
+            assert.match(await last.textContent() ?? "", /image\/png/);
+            assert.equal(await last.locator(".preview img").count(), 1);
           }),
       );
       await t.step(

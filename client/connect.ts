@@ -181,7 +181,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
       if (this.#stopped()) return;
       socket = webrtc
         ? await openDataChannel(target, { ...options, headers, key, signal: undefined })
-        : await openSocket(target, { headers, key });
+        : await openSocket(target, { headers, key }, "realtime");
     } catch (error) {
       return this.#lost(0, error instanceof RealtimeError ? error.reason : String(error), false);
     }

@@ -34,7 +34,7 @@ export type {
 } from "./decorators.ts";
 export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
-export type { LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
+export type { LoggedError, LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
 export type { AppFields, AppOptions } from "./options.ts";
 export type {

@@ -22,6 +22,12 @@
  */
 export { App } from "./app.ts";
 export type { AuthOptions } from "./middleware/auth.ts";
+export {
+  bundleClient,
+  type BundleClientOptions,
+  clientModule,
+  type ClientModuleOptions,
+} from "./client_module.ts";
 export type { Context } from "./context.ts";
 export type { CorsOptions } from "./middleware/cors.ts";
 export type {

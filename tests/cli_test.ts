@@ -19,8 +19,17 @@ Deno.test("cli serves the example's three endpoints, then exits 0 on SIGTERM", a
   ]);
   let status: Deno.CommandStatus;
   try {
-    const [line] = await child.waitFor(/rally: serving .*/, STARTUP_MS);
-    assert.equal(line, `rally: serving realtime-app on http://127.0.0.1:${port}/`);
+    const [lines] = await child.waitFor(/rally: serving .*(\n  .*){3}/, STARTUP_MS);
+    const base = `http://127.0.0.1:${port}`;
+    assert.equal(
+      lines,
+      [
+        `rally: serving realtime-app on ${base}/ (playground: ${base}/docs)`,
+        "  POST /          HTTP endpoint",
+        "  GET  /realtime  realtime (WebSocket)",
+        "  GET  /echo      raw WebSocket",
+      ].join("\n"),
+    );
     assert.deepEqual(await callExample(`http://127.0.0.1:${port}`), EXAMPLE_RESULTS);
   } finally {
     status = await child.stop("SIGTERM");

@@ -35,7 +35,7 @@ export interface BundleClientOptions {
  * ```
  */
 export async function bundleClient(options: BundleClientOptions = {}): Promise<string> {
-  const { entry, config } = clientEntry();
+  const { entry, config, cwd } = clientEntry();
   const args = ["bundle", "--quiet", "--platform", "browser", "--format", "esm"];
   if (config) args.push("--config", config);
   if (options.minify) args.push("--minify");
@@ -47,6 +47,7 @@ export async function bundleClient(options: BundleClientOptions = {}): Promise<s
   if (output) args.push("--sourcemap", "linked", "--output", output);
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [...args, entry],
+    cwd,
     env: { NO_COLOR: "1" },
     stdin: "null",
   }).output();
@@ -103,10 +104,12 @@ export function clientModule(options: ClientModuleOptions = {}): GetHandler {
 
 /** The client's entry for `deno bundle`: this copy's `client/mod.ts` with its `deno.json`, or
  * the published package when this copy is not on disk. */
-function clientEntry(): { entry: string; config?: string } {
+function clientEntry(): { entry: string; config?: string; cwd?: string } {
   const here = new URL("../client/mod.ts", import.meta.url);
   if (here.protocol === "file:") {
-    return { entry: here.pathname, config: new URL("../deno.json", import.meta.url).pathname };
+    // Run from the copy's root: the bundle heads each module with its path from there.
+    const root = new URL("../", import.meta.url).pathname;
+    return { entry: here.pathname, config: `${root}deno.json`, cwd: root };
   }
   return { entry: `jsr:@rally/rally@${VERSION}/client` };
 }

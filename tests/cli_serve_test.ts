@@ -44,7 +44,10 @@ Deno.test("cli serves an App made with another copy of rally, with that copy", a
       "127.0.0.1",
     ]);
     try {
-      await child.waitFor(/rally: serving elsewhere on .*\n  POST \/  HTTP endpoint/, STARTUP_MS);
+      await child.waitFor(
+        /rally: serving elsewhere on .*\n {2}POST \/ {2}HTTP endpoint/,
+        STARTUP_MS,
+      );
       const response = await fetch(`http://127.0.0.1:${port}/`, { method: "POST" });
       assert.deepEqual(await response.json(), { copy: "other" });
     } finally {

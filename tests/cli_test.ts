@@ -19,7 +19,7 @@ Deno.test("cli serves the example's three endpoints, then exits 0 on SIGTERM", a
   ]);
   let status: Deno.CommandStatus;
   try {
-    const [lines] = await child.waitFor(/rally: serving .*(\n  .*){3}/, STARTUP_MS);
+    const [lines] = await child.waitFor(/rally: serving .*(\n {2}.*){3}/, STARTUP_MS);
     const base = `http://127.0.0.1:${port}`;
     assert.equal(
       lines,

@@ -165,9 +165,9 @@ function startupLines(app: ServedApp, brand: AppBrand, addr: Deno.NetAddr): stri
     const method = kind === "endpoint" || kind === "stream" ? "POST" : "GET ";
     return `  ${method} ${path.padEnd(width)}  ${KIND_NAMES[kind] ?? kind}`;
   });
-  return [`rally: serving ${app.name} on ${base}/ (playground: ${base}/docs)`, ...lines].join(
-    "\n",
-  );
+  const docs = app.docs === false ? "" : typeof app.docs === "string" ? app.docs : "/docs";
+  const playground = docs ? ` (playground: ${base}${docs})` : "";
+  return [`rally: serving ${app.name} on ${base}/${playground}`, ...lines].join("\n");
 }
 
 /** How the startup lines name each kind of route. */
@@ -361,6 +361,8 @@ function readPort(text: string): number {
 interface ServedApp {
   name: string;
   log?: unknown;
+  /** The playground's path (`true` or unset: `/docs`), or `false` for none. */
+  docs?: boolean | string;
   openapi(): unknown;
 }
 

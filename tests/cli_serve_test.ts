@@ -101,3 +101,41 @@ Deno.test("cli client writes the browser client as one ES module with a source m
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli serve's startup line follows the App's docs option", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [docs, expected] of [[false, ""], ["/play", " (playground: BASE/play)"]] as const) {
+      await Deno.writeTextFile(
+        `${dir}/app.ts`,
+        `import { App } from ${JSON.stringify(new URL("server/mod.ts", ROOT).href)};\n` +
+          `export default Object.assign(new App({ name: "quiet" }).endpoint("/", {}, () => ({})), ` +
+          `{ docs: ${JSON.stringify(docs)} });\n`,
+      );
+      const port = freePort();
+      const child = spawnDeno([
+        "run",
+        "-A",
+        "cli.ts",
+        "serve",
+        `${dir}/app.ts`,
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+      ]);
+      try {
+        const [line] = await child.waitFor(/rally: serving quiet on .*/, STARTUP_MS);
+        const base = `http://127.0.0.1:${port}`;
+        assert.equal(
+          line,
+          `rally: serving quiet on ${base}/${expected.replace("BASE", base)}`,
+        );
+      } finally {
+        await child.stop("SIGTERM");
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -170,7 +170,7 @@ export function openSocket(
           new RealtimeError("CONNECTION_CLOSED", `could not connect to ${redact(url)}: ${cause}`),
         );
       if (code !== 1006) return failed(`closed with code ${code}${reasonOf(event)}`);
-      whyNotConnected(url, kind, { message: failure }, headers).then(
+      whyNotConnected(url, kind, { message: failure }, headers, options.signal).then(
         failed,
         () => failed(`closed with code ${code}`),
       );

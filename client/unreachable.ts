@@ -59,6 +59,7 @@ export interface HandshakeFailure {
  * @param kind What was expected there: `"realtime"`, `"WebSocket"`, `"WebRTC signaling"`.
  * @param failure What the socket's `error` event said.
  * @param headers Headers of the handshake (Deno only), sent again with the follow-up.
+ * @param signal Aborts the follow-up (the caller gave up).
  * @returns The cause, in words.
  */
 export async function whyNotConnected(
@@ -66,6 +67,7 @@ export async function whyNotConnected(
   kind: string,
   failure: HandshakeFailure,
   headers?: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<string> {
   const message = failure.message ?? "";
   const origin = `${url.protocol === "wss:" ? "https:" : "http:"}//${url.host}`;
@@ -73,7 +75,7 @@ export async function whyNotConnected(
     return `connection refused: is the server running at ${origin}?`;
   }
   const status = Number(/status code:?\s*(\d{3})/i.exec(message)?.[1]) || undefined;
-  const probe = await probeHttp(url, headers);
+  const probe = await probeHttp(url, headers, signal);
   if (probe === undefined) {
     return status
       ? statusCause(url.pathname, kind, status, undefined, undefined)
@@ -120,11 +122,15 @@ function statusCause(
 async function probeHttp(
   url: URL,
   headers: Record<string, string> | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ status: number; detail?: string; allow: string | null } | undefined> {
+  if (signal?.aborted) return undefined;
   const target = new URL(url);
   target.protocol = url.protocol === "wss:" ? "https:" : "http:";
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), PROBE_MS);
+  const stop = () => abort.abort();
+  const timer = setTimeout(stop, PROBE_MS);
+  signal?.addEventListener("abort", stop, { once: true });
   try {
     const response = await fetch(target, { headers, signal: abort.signal, redirect: "manual" });
     let detail: string | undefined;
@@ -138,6 +144,7 @@ async function probeHttp(
     return undefined; // not running, unreachable, or (in a browser) a cross-origin page without CORS
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", stop);
   }
 }
 

@@ -146,3 +146,19 @@ Deno.test("a POST to a WebSocket path answers 405 as helpfully as the GET's 426"
   assert.equal(get.status, 426);
   await get.body?.cancel();
 });
+
+Deno.test("connect() closed while its handshake fails stops there: no retry, no error, nothing left running", async () => {
+  await using server = listen(app());
+  const errors: RealtimeError[] = [];
+  const live = connect(server.http, {
+    path: "/nope",
+    reconnect: { baseMs: 1, capMs: 5 },
+    onResult: () => {},
+    onError: (error) => errors.push(error),
+  });
+  live.close(); // the handshake and the follow-up request are aborted; sanitizers see no leak
+  // A second connection on the same path fails as usual: the first left nothing behind.
+  const reason = await refusal(realtime(server.http, { path: "/nope" }));
+  assert.match(reason, /no realtime endpoint at \/nope/);
+  assert.deepEqual(errors, []);
+});

@@ -31,7 +31,7 @@ export async function routeInfo(
   path: string,
   key: string | undefined,
 ): Promise<RouteInfo | undefined> {
-  const url = new URL(base);
+  const url = new URL(base.replace(/^ws(s?):/, "http$1:"));
   url.pathname = `${url.pathname.replace(/\/$/, "")}/openapi.json`;
   url.search = "";
   const abort = new AbortController();

@@ -54,7 +54,7 @@ Deno.test("call --realtime defaults to /realtime and takes a path written in the
 
 Deno.test("call --realtime prints every output of a streaming endpoint until the session ends", async () => {
   await using server = listen(app());
-  assert.deepEqual(await call(`${server.http}/steps`, "--realtime", '{"prompt":"p"}'), {
+  assert.deepEqual(await call(`${server.ws}/steps`, "--realtime", '{"prompt":"p"}'), {
     code: 0,
     output: '{"step":1,"prompt":"p"}\n{"step":2,"prompt":"p"}\n{"step":3,"prompt":"p"}\n',
   });

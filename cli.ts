@@ -5,7 +5,8 @@
  *   default-exports (an instance, or an App class, which it instantiates);
  * - `rally call URL [--path P] [--realtime|--ws|--stream] JSON` sends one input to an endpoint
  *   and prints the result(s);
- * - `rally openapi APP.ts` prints the App's OpenAPI document.
+ * - `rally openapi APP.ts` prints the App's OpenAPI document;
+ * - `rally client OUT.js` writes rally's browser client as one ES module, with its source map.
  *
  * Install it with `deno install -g -A -n rally jsr:@rally/rally/cli`.
  *
@@ -18,12 +19,13 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { realtime, run, stream, wsConnect } from "./client/mod.ts";
-import { App } from "./server/app.ts";
+import { realtime, RealtimeError, run, stream, wsConnect } from "./client/mod.ts";
+import { type AppBrand, brandOf } from "./server/brand.ts";
+import { bundleClient } from "./server/client_module.ts";
 import type { LogLevel } from "./server/middleware/log.ts";
-import { serve } from "./server/serve.ts";
+import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./internal/cli_input.ts";
 
 const HELP = {
   rally: `Usage: rally <command> [options]
@@ -32,6 +34,7 @@ Commands:
   serve APP.ts     serve the App that a module default-exports
   call URL JSON    send one input to an endpoint and print the result(s)
   openapi APP.ts   print an App's OpenAPI document
+  client OUT.js    write rally's browser client as one ES module (and OUT.js.map)
 
 Run "rally <command> --help" for a command's options.`,
   serve: `Usage: rally serve APP.ts [--port N] [--host H] [--parallel]
@@ -44,21 +47,36 @@ open sessions and requests drain, then teardown() runs.
   --parallel   run "deno serve --parallel": one worker per core ($DENO_JOBS to choose), each
                with its own copy of the App. On shutdown Deno then closes sockets itself
                (close 1001, no SHUTTING_DOWN frame, no drain), and teardown() does not run.
-It logs one JSON line per request and per session open and close on stdout: $RALLY_LOG sets
-the level (debug, info, warn, error; default info; off for none), unless the App sets "log".`,
-  call: `Usage: rally call URL [--path P] [--realtime | --ws | --stream] JSON
+It prints the address, the playground's URL (/docs) and the routes with their kinds, then logs
+one JSON line per request, per session open and close, and per handler error (with its stack) on
+stdout: $RALLY_LOG sets the level (debug, info, warn, error; default info; off for none), unless
+the App sets "log". An App made with another copy of rally is served with that copy.`,
+  call: `Usage: rally call URL [--path P] [--realtime | --ws | --stream] [--bytes F] [--key K] JSON
 
 Sends one input to an endpoint of the server at URL and prints the result(s) as JSON, one per
-line (bytes as base64).
-  --path P     the endpoint's path (default /)
+line (bytes as base64). The endpoint's path is --path, else the URL's own path
+(http://host/realtime), else / (--realtime: /realtime, as the client's realtime()).
   (no mode)    HTTP endpoint: POST JSON, print the output
-  --realtime   realtime endpoint: send JSON as one input, print one output, close
+  --realtime   realtime endpoint: send JSON as one input and print its output; on a streaming
+               endpoint print every output until the session ends (client_streaming and bidi:
+               end of input is sent after the input)
   --ws         raw WebSocket: send JSON (any text, sent as it is) as a text message, print every
                message until the server closes
-  --stream     SSE endpoint: POST JSON, print each output until the stream ends`,
+  --stream     SSE endpoint: POST JSON, print each output until the stream ends
+  --bytes F    the input's field F (a.b for nested) is bytes; repeatable. Fields the server's
+               /openapi.json describes as binary are bytes without it. A bytes field's value is
+               "@path" (the file's contents) or base64. HTTP then sends msgpack.
+  --key K      API key, sent as Authorization: Key K`,
   openapi: `Usage: rally openapi APP.ts
 
 Prints the OpenAPI 3.1 document of the App that APP.ts default-exports.`,
+  client: `Usage: rally client OUT.js [--minify]
+
+Writes rally's browser client (realtime, connect, wsConnect, run, stream, fetchToken) as one
+standalone ES module to OUT.js, with its source map in OUT.js.map, for your own front end:
+  import { connect } from "./rally.js";
+An App can also serve it itself: app.get("/rally.js", clientModule()).
+  --minify     minify the module`,
 };
 
 /** Bad command-line arguments: one line on stderr, exit code 2. */
@@ -85,12 +103,16 @@ export async function main(args: string[]): Promise<number> {
         return await callCommand(rest);
       case "openapi":
         return await openapiCommand(rest);
+      case "client":
+        return await clientCommand(rest);
       case "--help":
       case "-h":
         console.log(HELP.rally);
         return 0;
       case undefined:
-        throw new UsageError("expected a command: serve, call or openapi (see rally --help)");
+        throw new UsageError(
+          "expected a command: serve, call, openapi or client (see rally --help)",
+        );
       default:
         throw new UsageError(`unknown command "${command}" (see rally --help)`);
     }
@@ -114,13 +136,18 @@ async function serveCommand(args: string[]): Promise<number> {
   const file = onePositional(positionals, "APP.ts");
   const port = readPort(values.port ?? Deno.env.get("PORT") ?? "8000");
   const url = pathToFileURL(resolve(file)).href;
-  const app = await loadApp(file, url);
+  const { app, brand } = await loadApp(file, url);
   // `rally serve` logs by default: one JSON line per request and per session (RALLY_LOG=off
   // silences it); an App's own `log` option wins.
   const logLevel = Deno.env.get("RALLY_LOG") || "info";
   if (values.parallel) return await serveParallel(url, port, values.host, logLevel);
   app.log ??= { level: logLevel as LogLevel | "off" };
-  const server = serve(app, { port, hostname: values.host });
+  // The App's own copy of rally serves it (it may not be this CLI's copy).
+  const server = brand.serve(app, {
+    port,
+    hostname: values.host,
+    onListen: (addr) => console.log(startupLines(app, brand, addr)),
+  });
   try {
     await server.finished;
     return 0;
@@ -128,6 +155,30 @@ async function serveCommand(args: string[]): Promise<number> {
     return 1; // setup() or teardown() threw; the App's log has the error
   }
 }
+
+/** What `rally serve` prints once listening: the address, the playground, the routes. */
+function startupLines(app: ServedApp, brand: AppBrand, addr: Deno.NetAddr): string {
+  const base = `http://${addr.hostname}:${addr.port}`;
+  const routes = brand.routes(app);
+  const width = Math.max(0, ...routes.map((route) => route.path.length));
+  const lines = routes.map(({ kind, path }) => {
+    const method = kind === "endpoint" || kind === "stream" ? "POST" : "GET ";
+    return `  ${method} ${path.padEnd(width)}  ${KIND_NAMES[kind] ?? kind}`;
+  });
+  const docs = app.docs === false ? "" : typeof app.docs === "string" ? app.docs : "/docs";
+  const playground = docs ? ` (playground: ${base}${docs})` : "";
+  return [`rally: serving ${app.name} on ${base}/${playground}`, ...lines].join("\n");
+}
+
+/** How the startup lines name each kind of route. */
+const KIND_NAMES: Record<string, string> = {
+  endpoint: "HTTP endpoint",
+  stream: "SSE stream",
+  realtime: "realtime (WebSocket)",
+  websocket: "raw WebSocket",
+  webrtc: "WebRTC signaling",
+  get: "GET route",
+};
 
 /** `deno serve --parallel` on a module that default-exports an instance of the App. */
 async function serveParallel(
@@ -167,6 +218,8 @@ async function callCommand(args: string[]): Promise<number> {
     realtime: { type: "boolean" },
     ws: { type: "boolean" },
     stream: { type: "boolean" },
+    bytes: { type: "string", multiple: true },
+    key: { type: "string" },
   });
   if (values.help) return help("call");
   const modes = (["realtime", "ws", "stream"] as const).filter((mode) => values[mode]);
@@ -180,9 +233,11 @@ async function callCommand(args: string[]): Promise<number> {
   }
   const [url, text] = positionals;
   if (!URL.canParse(url)) throw new UsageError(`not a URL: "${url}"`);
-  const path = values.path ?? "/";
-  if (modes[0] === "ws") {
-    await using ws = await wsConnect(url, { path });
+  const mode = modes[0];
+  const { base, path } = splitUrl(url, values.path, mode === "realtime" ? "/realtime" : "/");
+  const key = values.key;
+  if (mode === "ws") {
+    await using ws = await wsConnect(base, { path, key });
     ws.send(text);
     for await (const message of ws) {
       console.log(typeof message === "string" ? message : show(message));
@@ -195,26 +250,84 @@ async function callCommand(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`not JSON: ${(error as Error).message}`);
   }
-  if (modes[0] === "realtime") {
-    await using conn = await realtime<unknown, unknown>(url, { path });
-    conn.send(input);
+  const route = await routeInfo(base, path, key);
+  const bytes = [...binaryPaths(route?.input), ...(values.bytes ?? [])];
+  if (bytes.length > 0) input = await readBytes(input, bytes);
+  if (mode === "realtime") {
+    await callRealtime(base, path, key, input, route);
+  } else if (mode === "stream") {
+    if (bytes.length > 0) {
+      throw new UsageError("--stream sends the input as JSON, which cannot carry bytes");
+    }
+    for await (const output of stream(base, { path, input, key })) console.log(show(output));
+  } else {
+    const format = bytes.length > 0 ? "msgpack" : "json";
+    console.log(show(await run(base, { path, input, key, format })));
+  }
+  return 0;
+}
+
+/** One input to a realtime endpoint; every output of a streaming one, until the session ends. */
+async function callRealtime(
+  base: string,
+  path: string,
+  key: string | undefined,
+  input: unknown,
+  route: RouteInfo | undefined,
+): Promise<void> {
+  const mode = route?.mode ?? "unary";
+  await using conn = await realtime<unknown, unknown>(base, { path, key });
+  conn.send(input);
+  if (mode === "client_streaming" || mode === "bidi") conn.end();
+  if (mode === "unary" || mode === "client_streaming") {
     const output = await conn.receive();
     if (output === undefined) throw new Error("the session ended without an output");
     console.log(show(output));
-  } else if (modes[0] === "stream") {
-    for await (const output of stream(url, { path, input })) console.log(show(output));
-  } else {
-    console.log(show(await run(url, { path, input })));
+    return;
   }
-  return 0;
+  let outputs = 0;
+  for await (const output of conn) {
+    console.log(show(output));
+    outputs++;
+  }
+  if (outputs === 0) {
+    throw new RealtimeError("CONNECTION_CLOSED", "the session ended without an output");
+  }
+}
+
+/**
+ * The base URL and the endpoint's path of `rally call`: `--path` joined to the URL; else the URL's
+ * own path (`http://host/realtime`); else the mode's default.
+ */
+function splitUrl(
+  url: string,
+  path: string | undefined,
+  fallback: string,
+): { base: string; path: string } {
+  if (path !== undefined) return { base: url, path };
+  const parsed = new URL(url);
+  if (parsed.pathname === "/" || parsed.pathname === "") return { base: url, path: fallback };
+  const own = parsed.pathname;
+  parsed.pathname = "/";
+  return { base: parsed.href, path: own };
 }
 
 async function openapiCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {});
   if (values.help) return help("openapi");
   const file = onePositional(positionals, "APP.ts");
-  const app = await loadApp(file, pathToFileURL(resolve(file)).href);
+  const { app } = await loadApp(file, pathToFileURL(resolve(file)).href);
   console.log(JSON.stringify(app.openapi(), null, 2));
+  return 0;
+}
+
+async function clientCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { minify: { type: "boolean" } });
+  if (values.help) return help("client");
+  const output = resolve(onePositional(positionals, "OUT.js"));
+  await Deno.mkdir(dirname(output), { recursive: true });
+  const code = await bundleClient({ output, minify: values.minify });
+  console.log(`rally: wrote ${output} (${code.length} bytes) and ${output}.map`);
   return 0;
 }
 
@@ -244,12 +357,42 @@ function readPort(text: string): number {
   return Number(text);
 }
 
-/** The App a module default-exports: an instance, or an App class, instantiated. */
-async function loadApp(file: string, url: string): Promise<App> {
+/** What the CLI uses of an App, whichever copy of rally made it. */
+interface ServedApp {
+  name: string;
+  log?: unknown;
+  /** The playground's path (`true` or unset: `/docs`), or `false` for none. */
+  docs?: boolean | string;
+  openapi(): unknown;
+}
+
+/**
+ * The App a module default-exports (an instance, or an App class, instantiated), known by its
+ * brand, so that an App made with another copy of rally is served with that copy.
+ */
+async function loadApp(file: string, url: string): Promise<{ app: ServedApp; brand: AppBrand }> {
   const exported = (await import(url)).default;
-  if (exported instanceof App) return exported;
-  if (typeof exported === "function" && exported.prototype instanceof App) return new exported();
+  const found = brandOf(exported);
+  if (found) {
+    const app = found.isClass ? new (exported as new () => ServedApp)() : exported as ServedApp;
+    return { app, brand: found.brand };
+  }
+  if (looksLikeApp(exported)) {
+    throw new UsageError(
+      `${file} default-exports an App from a copy of rally without the brand this CLI knows ` +
+        `(Symbol.for("rally.app"), rally 0.1.0 and later): serve it with the CLI of the copy it ` +
+        `imports, e.g. deno run -A <that copy>/cli.ts serve ${file}`,
+    );
+  }
   throw new UsageError(`${file} must \`export default\` an App instance or an App class`);
+}
+
+/** An object with an App's surface (`fetch`, `openapi`) but no brand: an older copy's App. */
+function looksLikeApp(value: unknown): boolean {
+  const candidate = typeof value === "function"
+    ? (value as { prototype?: unknown }).prototype
+    : value;
+  return typeof (candidate as { openapi?: unknown } | null)?.openapi === "function";
 }
 
 function isParseError(error: unknown): boolean {

@@ -120,6 +120,8 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
   /** Reconnecting after losing an open connection: failed attempts spend the budget only. */
   #recovering = false;
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Aborts a WebSocket handshake in flight (and the look into why it failed) on `close()`. */
+  #connecting = new AbortController();
 
   constructor(url: string | URL, options: ConnectOptions<O>) {
     this.#url = url;
@@ -145,6 +147,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
 
   close(): void {
     this.#state = "closed";
+    this.#connecting.abort();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#waiting = this.#throttled = undefined;
@@ -181,8 +184,9 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
       if (this.#stopped()) return;
       socket = webrtc
         ? await openDataChannel(target, { ...options, headers, key, signal: undefined })
-        : await openSocket(target, { headers, key });
+        : await openSocket(target, { headers, key, signal: this.#connecting.signal }, "realtime");
     } catch (error) {
+      if (this.#stopped()) return; // closed while connecting (or while finding out why it failed)
       return this.#lost(0, error instanceof RealtimeError ? error.reason : String(error), false);
     }
     if (this.#stopped()) return void socket.close(CloseCode.NORMAL);

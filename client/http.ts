@@ -6,6 +6,7 @@
 import { HttpError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { endpointUrl } from "./socket.ts";
+import { fetchFailed } from "./unreachable.ts";
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -32,6 +33,8 @@ export interface RunOptions {
  * @param options Path, input, format, token.
  * @returns The endpoint's output.
  * @throws {HttpError} when the server answers with an error status.
+ * @throws {TypeError} when there is no answer, naming the URL and the cause ("Cannot reach
+ * http://127.0.0.1:8000/: connection refused: is the server running at …?").
  * @example
  * ```ts
  * import { run } from "@rally/rally/client";
@@ -53,12 +56,18 @@ export async function run<O = Record<string, unknown>>(
   };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   else if (options.key) headers.authorization = `Key ${options.key}`;
-  const response = await fetch(target(url, options.path ?? "/"), {
-    method: "POST",
-    headers,
-    body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),
-    signal: options.signal,
-  });
+  const href = target(url, options.path ?? "/");
+  let response: Response;
+  try {
+    response = await fetch(href, {
+      method: "POST",
+      headers,
+      body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),
+      signal: options.signal,
+    });
+  } catch (error) {
+    throw fetchFailed(href, error);
+  }
   if (!response.ok) throw await httpError(response);
   return await readBody(response) as O;
 }

@@ -89,7 +89,7 @@ export async function realtime<I = Record<string, unknown>, O = Record<string, u
     max_buffering: options.maxBuffering,
   });
   return new Connection<I, O>(
-    webrtc ? await openDataChannel(target, options) : await openSocket(target, options),
+    webrtc ? await openDataChannel(target, options) : await openSocket(target, options, "realtime"),
   );
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { RealtimeError } from "../protocol.ts";
+import { whyNotConnected } from "./unreachable.ts";
 
 /** Options every client socket takes. */
 export interface SocketOptions {
@@ -119,10 +120,17 @@ const SCHEMES: Record<string, { socket: string; fetch: string }> = {
  *
  * @param url The `ws(s)://` URL.
  * @param options Headers and abort signal.
+ * @param kind What is expected at the URL, for the error's words: `"realtime"`, `"WebSocket"`.
  * @returns The open socket, with `binaryType = "arraybuffer"`.
- * @throws {RealtimeError} `CONNECTION_CLOSED` when it closes before opening.
+ * @throws {RealtimeError} `CONNECTION_CLOSED` when it closes before opening, naming the cause
+ * ("no realtime endpoint at /nope (HTTP 404)", "connection refused: is the server running at
+ * …?", a 401 or 403 with the server's `detail`).
  */
-export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSocket> {
+export function openSocket(
+  url: URL,
+  options: SocketOptions = {},
+  kind = "WebSocket",
+): Promise<WebSocket> {
   const headers = options.key
     ? { ...options.headers, authorization: `Key ${options.key}` }
     : options.headers;
@@ -138,21 +146,35 @@ export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSo
     : new WebSocket(url);
   socket.binaryType = "arraybuffer";
   return new Promise((resolve, reject) => {
+    let failure: string | undefined;
+    let settled = false;
     const settle = (error?: RealtimeError) => {
+      if (settled) return;
+      settled = true;
       socket.removeEventListener("open", onOpen);
       socket.removeEventListener("close", onClose);
+      socket.removeEventListener("error", onError);
       options.signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else resolve(socket);
     };
     const onOpen = () => settle();
-    const onClose = (event: CloseEvent) =>
-      settle(
-        new RealtimeError(
-          "CONNECTION_CLOSED",
-          `could not connect to ${redact(url)} (close code ${closeCode(event)})`,
-        ),
+    // Deno names a refused handshake's status here; browsers say nothing.
+    const onError = (event: Event) => {
+      failure = (event as ErrorEvent).message || undefined;
+    };
+    const onClose = (event: CloseEvent) => {
+      const code = closeCode(event);
+      const failed = (cause: string) =>
+        settle(
+          new RealtimeError("CONNECTION_CLOSED", `could not connect to ${redact(url)}: ${cause}`),
+        );
+      if (code !== 1006) return failed(`closed with code ${code}${reasonOf(event)}`);
+      whyNotConnected(url, kind, { message: failure }, headers, options.signal).then(
+        failed,
+        () => failed(`closed with code ${code}`),
       );
+    };
     const onAbort = () => {
       socket.close();
       settle(
@@ -163,9 +185,14 @@ export function openSocket(url: URL, options: SocketOptions = {}): Promise<WebSo
     };
     socket.addEventListener("open", onOpen);
     socket.addEventListener("close", onClose);
+    socket.addEventListener("error", onError);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort);
   });
+}
+
+function reasonOf(event: CloseEvent): string {
+  return event.reason ? ` (${event.reason})` : "";
 }
 
 /**

@@ -6,6 +6,7 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { httpError } from "./http.ts";
 import { endpointUrl } from "./socket.ts";
+import { fetchFailed } from "./unreachable.ts";
 
 /** Options of {@link stream}. */
 export interface StreamClientOptions {
@@ -95,11 +96,14 @@ async function* events<O>(
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   else if (options.key) headers.authorization = `Key ${options.key}`;
   try {
-    const response = await fetch(endpointUrl(url, options.path ?? "/", false), {
+    const href = endpointUrl(url, options.path ?? "/", false);
+    const response = await fetch(href, {
       method: "POST",
       headers,
       body: JSON.stringify(options.input ?? null),
       signal: options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal,
+    }).catch((error) => {
+      throw fetchFailed(href, error);
     });
     if (!response.ok) throw await httpError(response);
     const type = response.headers.get("content-type") ?? "";

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { VERSION } from "../protocol.ts";
+import { APP_BRAND, type AppBrand } from "./brand.ts";
 import type { Context } from "./context.ts";
 import {
   type EndpointDecorator,
@@ -33,6 +35,7 @@ import {
 import { OWN_PATHS } from "./response.ts";
 import type { EndpointRoute, RealtimeRoute, Route, StreamRoute } from "./routes.ts";
 import { Runner } from "./runner.ts";
+import { serve } from "./serve.ts";
 import type { Schema } from "./schema.ts";
 import type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
@@ -113,6 +116,13 @@ export class App {
       if (!app.#runner || app.#runner.ended) app.#runner = new Runner(app, app.#routes);
       return app.#runner;
     };
+    // Any copy of rally's CLI knows an App by this brand and serves it with this copy.
+    const brand: AppBrand = {
+      version: VERSION,
+      serve: (app, options) => serve(app as App, options),
+      routes: (app) => (app as App).#routes.map(({ kind, path }) => ({ kind, path })),
+    };
+    Object.defineProperty(App.prototype, APP_BRAND, { value: brand });
   }
 
   /**
@@ -175,6 +185,8 @@ export class App {
    * ```
    */
   onError(error: unknown, ctx: Context): void {
+    // With logs on (`rally serve`), the error and its stack go in one JSON log line.
+    if (this.#runner?.logError(error, ctx)) return;
     console.error(`rally: handler failed (request ${ctx.requestId}):`, error);
   }
 

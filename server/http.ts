@@ -8,7 +8,14 @@ import { DecodeError } from "../codec.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import { fail, handlerFailed } from "./response.ts";
 import type { EndpointRoute } from "./routes.ts";
-import { check, type Checked, type InferInput, type InferOutput, type Schema } from "./schema.ts";
+import {
+  check,
+  type Checked,
+  type InferInput,
+  type InferOutput,
+  outputFailed,
+  type Schema,
+} from "./schema.ts";
 
 /** Options of an HTTP endpoint. */
 export interface EndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
@@ -144,7 +151,7 @@ export function validOutput(schema: Schema | undefined, output: unknown): unknow
 
 function outputValue(result: Checked): unknown {
   if (result.issues) {
-    throw new TypeError(`Output failed its schema: ${JSON.stringify(result.issues)}`);
+    throw outputFailed(result.issues);
   }
   return result.value;
 }

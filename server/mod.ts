@@ -22,6 +22,12 @@
  */
 export { App } from "./app.ts";
 export type { AuthOptions } from "./middleware/auth.ts";
+export {
+  bundleClient,
+  type BundleClientOptions,
+  clientModule,
+  type ClientModuleOptions,
+} from "./client_module.ts";
 export type { Context } from "./context.ts";
 export type { CorsOptions } from "./middleware/cors.ts";
 export type {
@@ -34,7 +40,7 @@ export type {
 } from "./decorators.ts";
 export type { GetHandler } from "./get.ts";
 export type { EndpointHandler, EndpointOptions } from "./http.ts";
-export type { LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
+export type { LoggedError, LogLevel, LogOptions, LogRecord } from "./middleware/log.ts";
 export type { FalProtocol, JsonSchema, OpenApiDocument } from "./openapi.ts";
 export type { AppFields, AppOptions } from "./options.ts";
 export type {

@@ -44,8 +44,8 @@ export interface FalProtocol {
 
 /** The Standard JSON Schema converter that some schema libraries add to `~standard`. */
 interface JsonSchemaConverter {
-  input(options: { target: string }): JsonSchema;
-  output(options: { target: string }): JsonSchema;
+  input(options: { target: string; libraryOptions?: Record<string, unknown> }): JsonSchema;
+  output(options: { target: string; libraryOptions?: Record<string, unknown> }): JsonSchema;
 }
 
 const VALIDATION_ERROR = { $ref: "#/components/schemas/HTTPValidationError" };
@@ -75,13 +75,13 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
     if (kind === "get") continue; // a front end (pages, scripts), not part of the API
     const operationId = uniqueId(path, ids);
     if (kind === "endpoint" || kind === "stream") {
-      const output = jsonSchema(route.output, "output");
+      const output = jsonSchema(route.output, "output", `POST ${path}: output`);
       paths[path] = {
         post: {
           operationId,
           requestBody: {
             required: route.input !== undefined,
-            content: bodies(route.input, "input"),
+            content: bodies(route.input, "input", `POST ${path}: input`),
           },
           responses: {
             "200": kind === "endpoint"
@@ -126,7 +126,7 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
             ? "WebRTC signaling (msgpack frames); realtime over the DataChannel"
             : "Raw WebSocket endpoint",
           ...(realtime && {
-            "x-rally-messages": messages(route.input, route.output),
+            "x-rally-messages": messages(route.input, route.output, `GET ${path}`),
           }),
           responses: { "101": { description: "Switching Protocols (WebSocket upgrade)" } },
         },
@@ -142,38 +142,122 @@ export function openApiDocument(title: string, routes: readonly Route[]): OpenAp
 }
 
 /**
- * A schema's JSON Schema, when its library offers the Standard JSON Schema interface.
+ * A schema's JSON Schema, when its library offers the Standard JSON Schema interface. Bytes
+ * (`z.instanceof(Uint8Array)`, or any custom schema that takes a `Uint8Array` and refuses a
+ * string) are described as `{"type":"string","format":"binary"}`; anything else JSON Schema
+ * cannot describe is left open (`{}`) and named in one warning per route.
  *
  * @param schema The schema.
  * @param side `"input"` for what is sent to it, `"output"` for what it gives.
+ * @param where The route and side, for the warning (`"POST /: input"`); none: no warning.
  * @returns The JSON Schema, or `undefined` (no schema, no converter, or not representable).
  */
 export function jsonSchema(
   schema: Schema | undefined,
   side: "input" | "output",
+  where?: string,
 ): JsonSchema | undefined {
   const converter = (schema?.["~standard"] as { jsonSchema?: JsonSchemaConverter } | undefined)
     ?.jsonSchema;
+  if (!converter) return undefined;
+  const dropped: string[] = [];
+  // `libraryOptions` is passed to the library (zod 4's toJSONSchema options); others ignore it.
+  const libraryOptions = {
+    unrepresentable: "any",
+    override(ctx: OverrideContext) {
+      const type = ctx.zodSchema?._zod?.def?.type;
+      if (type === undefined || !UNREPRESENTABLE.has(type)) return;
+      if (takesBytes(ctx.zodSchema)) {
+        for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+        Object.assign(ctx.jsonSchema, BINARY);
+        return;
+      }
+      const at = ctx.path.filter((key) => key !== "properties").join(".");
+      dropped.push(`${at || "(root)"} (${type})`);
+    },
+  };
+  let value: JsonSchema | undefined;
   try {
-    return converter?.[side]({ target: "draft-2020-12" });
-  } catch {
-    return undefined; // e.g. a transform that JSON Schema cannot describe
+    value = converter[side]({ target: "draft-2020-12", libraryOptions });
+  } catch (error) {
+    dropped.push(`the whole schema (${(error as Error).message})`);
   }
+  if (where && dropped.length > 0) warnOnce(where, dropped);
+  return value;
+}
+
+/** What zod 4 hands an `override` callback. */
+interface OverrideContext {
+  zodSchema?: { _zod?: { def?: { type?: string }; bag?: { Class?: unknown } } };
+  jsonSchema: JsonSchema;
+  path: (string | number)[];
+}
+
+/** zod 4 def types JSON Schema cannot describe (left as `{}` with `unrepresentable: "any"`). */
+const UNREPRESENTABLE = new Set([
+  "custom",
+  "bigint",
+  "symbol",
+  "date",
+  "map",
+  "set",
+  "function",
+  "promise",
+  "nan",
+  "void",
+  "undefined",
+  "transform",
+]);
+
+const BINARY: JsonSchema = { type: "string", format: "binary" };
+
+/** Whether a custom schema stands for bytes: `instanceof Uint8Array`, or takes one and no string. */
+function takesBytes(schema: OverrideContext["zodSchema"]): boolean {
+  const bag = schema?._zod?.bag;
+  if (bag?.Class === Uint8Array) return true;
+  const validate = (schema as Partial<Schema> | undefined)?.["~standard"]?.validate;
+  if (!validate) return false;
+  try {
+    const bytes = validate(new Uint8Array(1));
+    const text = validate("");
+    return !(bytes instanceof Promise) && !(text instanceof Promise) && !bytes.issues &&
+      Boolean(text.issues);
+  } catch {
+    return false;
+  }
+}
+
+/** Warnings already given, so that each route's is given once per process. */
+const warned = new Set<string>();
+
+function warnOnce(where: string, parts: string[]): void {
+  const text = `${where}: ${parts.join(", ")}`;
+  if (warned.has(text)) return;
+  warned.add(text);
+  console.warn(
+    `rally: OpenAPI: ${text} cannot be described in JSON Schema and are left open ({}) in ` +
+      "/openapi.json (bytes are described as binary strings; give such fields a describable schema)",
+  );
 }
 
 /** Content of a JSON or msgpack body: what a request sends, or what a response gives. */
 function bodies(
   schema: Schema | undefined,
   side: "input" | "output",
+  where?: string,
 ): Record<string, { schema?: JsonSchema }> {
-  const value = jsonSchema(schema, side);
+  const value = jsonSchema(schema, side, where);
   const media = value ? { schema: value } : {};
   return { "application/json": media, "application/msgpack": media };
 }
 
-function messages(input: Schema | undefined, output: Schema | undefined): JsonSchema {
-  const inputSchema = jsonSchema(input, "input");
-  const outputSchema = jsonSchema(output, "output");
+function messages(
+  input: Schema | undefined,
+  output: Schema | undefined,
+  where: string,
+): JsonSchema {
+  const inputSchema = jsonSchema(input, "input", `${where}: input`);
+  const outputSchema = jsonSchema(output, "output", `${where}: output`);
   return {
     ...(inputSchema && { input: inputSchema }),
     ...(outputSchema && { output: outputSchema }),

@@ -20,7 +20,7 @@ import type { Context, Host, Session, SessionSocket } from "./context.ts";
 import type { RealtimeRoute } from "./routes.ts";
 import { closedWithin } from "../internal/within.ts";
 import { RateLimiter } from "./middleware/rate_limit.ts";
-import { check, type Checked, summarize } from "./schema.ts";
+import { check, type Checked, outputFailed, summarize } from "./schema.ts";
 import type { SessionStats } from "./middleware/stats.ts";
 
 /** Past this many unsent bytes on the socket, the session stops taking work. */
@@ -358,7 +358,7 @@ export class RealtimeSession implements Session {
 
   #sendChecked(checked: Checked, started: number): void {
     if (checked.issues) {
-      throw new TypeError(`Output failed its schema: ${summarize(checked.issues)}`);
+      throw outputFailed(checked.issues);
     }
     this.#send(this.#host.codec.encodeShared(checked.value));
     const seconds = this.#timed ? (performance.now() - started) / 1000 : 0;

@@ -69,6 +69,18 @@ export interface Router {
   fetch(request: Request): Response | Promise<Response>;
 }
 
+/** How the 405 of a WebSocket route names it, and the client function that connects to it. */
+const SOCKET_KINDS = {
+  realtime: "realtime",
+  websocket: "raw WebSocket",
+  webrtc: "WebRTC signaling",
+};
+const SOCKET_CLIENTS = {
+  realtime: (path: string) => `realtime(url, { path: "${path}" })`,
+  websocket: (path: string) => `wsConnect(url, { path: "${path}" })`,
+  webrtc: (path: string) => `realtime(url, { transport: "webrtc", path: "${path}" })`,
+};
+
 /** A path with nothing of Hono's patterns in it (`:param`, `*`, `{regex}`, `?`). */
 const FIXED_PATH = /^[^:*{}?]*$/;
 
@@ -130,8 +142,14 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
         return Promise.resolve(refused).then((response): Response => response ?? accept(c.req.raw));
       });
     }
-    const allow = entry.kind === "endpoint" || entry.kind === "stream" ? "POST" : "GET";
-    router.all(path, methodNotAllowed(allow));
+    if (entry.kind === "endpoint" || entry.kind === "stream") {
+      router.all(path, methodNotAllowed("POST"));
+    } else {
+      // As helpful as the GET's 426: say what the path is and how to reach it.
+      const detail = `${path} is a ${SOCKET_KINDS[entry.kind]} endpoint (a WebSocket): ` +
+        `connect with GET and Upgrade: websocket, e.g. ${SOCKET_CLIENTS[entry.kind](path)}`;
+      router.all(path, () => fail(405, detail, { allow: "GET" }));
+    }
   }
   for (const path of OWN_PATHS) {
     router.all(path, methodNotAllowed("GET"));

@@ -12,7 +12,7 @@ import { Codec } from "../codec.ts";
 import { VERSION } from "../protocol.ts";
 import { within } from "../internal/within.ts";
 import type { App } from "./app.ts";
-import type { Host, Session } from "./context.ts";
+import type { Context, Host, Session } from "./context.ts";
 import { Guard } from "./middleware/guard.ts";
 import { fail } from "./response.ts";
 import { Limiter } from "./limiter.ts";
@@ -71,6 +71,17 @@ export class Runner implements Gate {
         };
       },
     };
+  }
+
+  /**
+   * Write what a handler threw to the App's log, when logs are on (the default `onError`).
+   *
+   * @param error What it threw.
+   * @param ctx The request's or session's context.
+   * @returns Whether it was logged.
+   */
+  logError(error: unknown, ctx: Context): boolean {
+    return this.#guard.logError(error, ctx);
   }
 
   /** The App's `maxMessageBytes`, for routes that set none. */

@@ -78,6 +78,21 @@ export function summarize(issues: readonly Issue[]): string {
   ).join("; ");
 }
 
+/**
+ * The error of an output that failed its schema, the same on every transport (HTTP, SSE,
+ * realtime): a `TypeError` whose message sums up the issues, with the issues themselves as
+ * `issues`. It goes to the App's `onError` (and the log); clients get a generic 500 or
+ * `INTERNAL_ERROR`, as for any server bug.
+ *
+ * @param issues What the schema said.
+ * @returns The error to throw.
+ */
+export function outputFailed(issues: readonly Issue[]): TypeError & { issues: readonly Issue[] } {
+  return Object.assign(new TypeError(`Output failed its schema: ${summarize(issues)}`), {
+    issues,
+  });
+}
+
 function toChecked(result: SchemaResult<unknown>): Checked {
   if (!result.issues) return { value: result.value };
   return {

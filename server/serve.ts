@@ -22,7 +22,12 @@ export interface ServeOptions {
   onListen?: (addr: Deno.NetAddr) => void;
 }
 
-/** A running rally server. `await using` shuts it down at the end of the scope. */
+/**
+ * A running rally server. `await using` shuts it down at the end of the scope: right for a test
+ * or a script that calls its own server, wrong at a module's top level, where the scope ends as
+ * soon as the module has run (the process prints "serving" and exits). There, hold it in a
+ * `const` and `await server.finished`.
+ */
 export interface Server extends AsyncDisposable {
   /** The address it listens on (with the real port when `port: 0` was asked). */
   readonly addr: Deno.NetAddr;
@@ -45,6 +50,10 @@ export interface Server extends AsyncDisposable {
  * Serve an App with `Deno.serve`. It listens at once and runs the App's `setup()`: `/health`
  * answers 503 and other requests wait until it has finished. The App's options are read here
  * (an out-of-range one throws). Once stopped, the same App can be served again.
+ *
+ * At a module's top level, keep the server in a `const` (`const server = serve(app)`), not
+ * `await using`: `await using` shuts it down when the module has run. An App module that
+ * `export default`s its App needs no `serve()` call at all (`rally serve`, `deno serve`).
  *
  * @param app The app.
  * @param options Where to listen and how to stop.

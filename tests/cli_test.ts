@@ -19,8 +19,17 @@ Deno.test("cli serves the example's three endpoints, then exits 0 on SIGTERM", a
   ]);
   let status: Deno.CommandStatus;
   try {
-    const [line] = await child.waitFor(/rally: serving .*/, STARTUP_MS);
-    assert.equal(line, `rally: serving realtime-app on http://127.0.0.1:${port}/`);
+    const [lines] = await child.waitFor(/rally: serving .*(\n {2}.*){3}/, STARTUP_MS);
+    const base = `http://127.0.0.1:${port}`;
+    assert.equal(
+      lines,
+      [
+        `rally: serving realtime-app on ${base}/ (playground: ${base}/docs)`,
+        "  POST /          HTTP endpoint",
+        "  GET  /realtime  realtime (WebSocket)",
+        "  GET  /echo      raw WebSocket",
+      ].join("\n"),
+    );
     assert.deepEqual(await callExample(`http://127.0.0.1:${port}`), EXAMPLE_RESULTS);
   } finally {
     status = await child.stop("SIGTERM");
@@ -55,7 +64,7 @@ Deno.test("cli exits 2 with a one-line error without a command, 0 with --help", 
   assert.equal(bareStatus.code, 2);
   assert.equal(
     bare.output(),
-    "rally: expected a command: serve, call or openapi (see rally --help)\n",
+    "rally: expected a command: serve, call, openapi or client (see rally --help)\n",
   );
 
   const help = spawnDeno(["run", "-A", "cli.ts", "--help"]);
@@ -204,7 +213,7 @@ Deno.test("cli openapi prints the App's OpenAPI document", async () => {
   const document = JSON.parse(child.output());
   assert.equal(document.info.title, "realtime-app");
   assert.deepEqual(Object.keys(document.paths).sort(), ["/", "/echo", "/health", "/realtime"]);
-  assert.equal(document.paths["/realtime"]["x-fal-protocol"].config.buffering, null);
+  assert.equal(document.paths["/realtime"]["x-fal-protocol"].config.buffering, null); // fal's seed
 });
 
 Deno.test("cli --help of each command prints its usage and exits 0", async () => {

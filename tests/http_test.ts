@@ -179,7 +179,12 @@ Deno.test("http answers 405 with Allow: GET to a POST on a realtime or WebSocket
     const response = await postJson(echoApp(), path, {});
     assert.equal(response.status, 405, path);
     assert.equal(response.headers.get("allow"), "GET");
-    assert.deepEqual(await response.json(), { detail: "Method Not Allowed" });
+    // As helpful as the GET's 426: what the path is and how to connect.
+    const { detail } = await response.json();
+    assert.match(
+      detail,
+      new RegExp(`^${path} is a .*endpoint \\(a WebSocket\\): connect with GET`),
+    );
   }
 });
 

@@ -3,8 +3,8 @@
  * none), sends each frame's RGBA bytes to the realtime endpoint `/filter` through rally's
  * browser client, and draws what comes back: Sobel edges, a box blur or grayscale, computed
  * here in TypeScript (`filter.ts`). The App serves the page itself: `/` (`index.html`),
- * `/client.js` (the page's script) and `/rally.js` (rally's client, bundled by `deno bundle` from
- * `client/mod.ts` into memory when the App starts).
+ * `/client.js` (the page's script) and `/rally.js` (rally's client, served by `clientModule()`:
+ * bundled from `client/mod.ts` into memory on the first request).
  *
  * ```sh
  * deno task camera    # deno run -A cli.ts serve examples/camera/app.ts; open http://localhost:8000
@@ -16,8 +16,7 @@
  * @module
  */
 import { z } from "zod";
-import { App } from "../../server/mod.ts";
-import { bundle } from "./bundle.ts";
+import { App, clientModule } from "../../server/mod.ts";
 import { applyFilter, FILTERS } from "./filter.ts";
 
 /** The largest frame the endpoint takes, in pixels. */
@@ -56,17 +55,15 @@ export const FilterOutput = z.object({
 const files = {
   page: new URL("./index.html", import.meta.url),
   script: new URL("./client.js", import.meta.url),
-  client: new URL("../../client/mod.ts", import.meta.url),
 };
 
-/** What `/`, `/client.js` and `/rally.js` answer, made by `setup()`. */
-const assets = { html: "", script: "", rally: "" };
+/** What `/` and `/client.js` answer, read by `setup()`. */
+const assets = { html: "", script: "" };
 
 async function setup(): Promise<void> {
-  [assets.html, assets.script, assets.rally] = await Promise.all([
+  [assets.html, assets.script] = await Promise.all([
     Deno.readTextFile(files.page),
     Deno.readTextFile(files.script),
-    bundle(files.client),
   ]);
 }
 
@@ -80,7 +77,7 @@ function asset(body: () => string, type: string): () => Response {
 const app = new App({ name: "camera", setup })
   .get("/", asset(() => assets.html, "text/html"))
   .get("/client.js", asset(() => assets.script, "text/javascript"))
-  .get("/rally.js", asset(() => assets.rally, "text/javascript"))
+  .get("/rally.js", clientModule())
   .realtime(
     "/filter",
     // buffering 1: while a frame is being filtered only the newest one waits; older ones drop.

@@ -68,6 +68,25 @@ export class Guard {
   }
 
   /**
+   * Write what a handler threw to the log, when logs are on.
+   *
+   * @param error What it threw.
+   * @param ctx The request's or session's context.
+   * @returns Whether it was logged.
+   */
+  logError(error: unknown, ctx: Context): boolean {
+    if (!this.#log) return false;
+    let path = "";
+    try {
+      path = new URL(ctx.request.url).pathname;
+    } catch {
+      // an upgraded request may no longer give its URL
+    }
+    this.#log.handlerFailed(ctx.requestId, path, error);
+    return true;
+  }
+
+  /**
    * Refuse routes at the paths rally serves itself: `/tokens` with auth, `/metrics` with
    * metrics.
    *

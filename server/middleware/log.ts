@@ -37,7 +37,7 @@ export interface LogRecord {
   /** `info`, or `warn` for 4xx and close 1008, `error` for 5xx and close 1011. */
   level: LogLevel;
   /** What happened. */
-  msg: "request" | "session open" | "session close";
+  msg: "request" | "session open" | "session close" | "handler failed";
   /** The App's name. */
   app: string;
   /** The request's `x-request-id`, or the UUID rally gave it (the handlers' `ctx.requestId`). */
@@ -70,6 +70,43 @@ export interface LogRecord {
   handlerCalls?: number;
   /** Total handler time, in ms (session close). */
   handlerMs?: number;
+  /** What a handler threw, with its stack (handler failed). */
+  error?: LoggedError;
+}
+
+/** An error as a log record holds it: one JSON value, its stack inside. */
+export interface LoggedError {
+  /** The error's class name (`TypeError`), or `typeof` for a thrown non-error. */
+  name: string;
+  /** Its message (for a non-error, the value as text). */
+  message: string;
+  /** Its stack trace. */
+  stack?: string;
+  /** Validation issues, when the error carries them (an output that failed its schema). */
+  issues?: unknown;
+  /** Its `cause`, serialised the same way. */
+  cause?: LoggedError;
+}
+
+/**
+ * An error as one JSON value: name, message, stack, `issues` and `cause`.
+ *
+ * @param error What was thrown.
+ * @param depth How many `cause`s deep to follow.
+ * @returns The serialisable form.
+ */
+export function serializeError(error: unknown, depth = 3): LoggedError {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  const issues = (error as { issues?: unknown }).issues;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.stack ? { stack: error.stack } : {}),
+    ...(issues !== undefined ? { issues } : {}),
+    ...(error.cause !== undefined && depth > 0
+      ? { cause: serializeError(error.cause, depth - 1) }
+      : {}),
+  };
 }
 
 const LEVELS: Record<LogLevel | "off", number> = {
@@ -144,6 +181,25 @@ export class Logger {
       path: stats.path,
       ...(search ? { query: redactQuery(search) } : {}),
       kind: stats.kind,
+    });
+  }
+
+  /**
+   * Log what a handler threw, stack included, as one record (never plain text between records).
+   *
+   * @param requestId The request's or session's id.
+   * @param path Its URL path.
+   * @param error What the handler threw.
+   */
+  handlerFailed(requestId: string, path: string, error: unknown): void {
+    this.#write({
+      time: new Date().toISOString(),
+      level: "error",
+      msg: "handler failed",
+      app: this.#app,
+      requestId,
+      path,
+      error: serializeError(error),
     });
   }
 

@@ -63,6 +63,10 @@ export interface Host {
    * @returns A function that forgets the session.
    */
   track(session: Session): () => void;
+  /** Seconds a WebSocket peer has to send its first message (`Infinity`: no limit). */
+  readonly firstMessageTimeout: number;
+  /** Seconds a request body may stall between chunks (`Infinity`: no limit). */
+  readonly bodyTimeout: number;
   /** The per-connection rate limit of realtime sessions, when the App sets one. */
   readonly rateLimit?: RateLimit;
   /**

@@ -46,6 +46,14 @@ export interface AppOptions {
   cors?: boolean | CorsOptions;
   /** Open WebSocket sessions (realtime and raw) at once; more get 503. Default: no limit. */
   maxSessions?: number;
+  /**
+   * Seconds a WebSocket peer has to send its first message; one that sends none is closed
+   * (realtime: `TIMEOUT`, then 1000, so clients reconnect on their next send; raw: 1008, unless
+   * the handler sent first). 0 turns it off. Default 10.
+   */
+  firstMessageTimeout?: number;
+  /** Seconds a request body may stall between two chunks before it gets 408. 0 turns it off. Default 10. */
+  bodyTimeout?: number;
   /** What one realtime connection may send per second. Default: no limit. */
   rateLimit?: RateLimit;
   /**
@@ -73,13 +81,20 @@ export type AppFields = Omit<AppOptions, "name" | "onError" | "setup" | "teardow
 export const DEFAULT_MAX_MESSAGE_BYTES: number = 16 * 1024 * 1024;
 /** The default of `maxQueue`: requests that may wait for a `maxConcurrency` slot. */
 export const DEFAULT_MAX_QUEUE: number = 100;
+/** The default of `firstMessageTimeout` and `bodyTimeout`, in seconds. */
+export const DEFAULT_STALL_TIMEOUT: number = 10;
 /** Deno closes a connection that sends a frame over 64 MiB, so no limit may pass it. */
 const MAX_MESSAGE_BYTES_CEILING = 64 * 1024 * 1024;
 
 /** The numeric options as an App sets them (each may be unset). */
 export type Limits = Pick<
   AppOptions,
-  "maxMessageBytes" | "keepAlive" | "maxConcurrency" | "maxQueue"
+  | "maxMessageBytes"
+  | "keepAlive"
+  | "maxConcurrency"
+  | "maxQueue"
+  | "firstMessageTimeout"
+  | "bodyTimeout"
 >;
 
 /** The numeric options checked, with their defaults filled in. */
@@ -92,6 +107,10 @@ export interface Settings {
   maxConcurrency: number;
   /** Requests that may wait for a slot. */
   maxQueue: number;
+  /** Seconds for a WebSocket peer's first message (`Infinity`: no limit). */
+  firstMessageTimeout: number;
+  /** Seconds a request body may stall between chunks (`Infinity`: no limit). */
+  bodyTimeout: number;
 }
 
 /** The range a numeric option must fall in, for {@link checkNumber}. */
@@ -155,10 +174,19 @@ export function readSettings(limits: Limits): Settings {
   checkNumber(action, "maxQueue", maxQueue, { min: 0, integer: true });
   return {
     maxMessageBytes: limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    firstMessageTimeout: timeout(action, "firstMessageTimeout", limits.firstMessageTimeout),
+    bodyTimeout: timeout(action, "bodyTimeout", limits.bodyTimeout),
     keepAlive: keepAlive ?? Infinity,
     maxConcurrency: maxConcurrency ?? Infinity,
     maxQueue: maxQueue ?? DEFAULT_MAX_QUEUE,
   };
+}
+
+/** A timeout option in seconds: 0 is off (`Infinity`), unset is the default. */
+function timeout(action: string, name: string, value: number | undefined): number {
+  checkNumber(action, name, value, { min: 0, unit: "seconds" });
+  if (value === undefined) return DEFAULT_STALL_TIMEOUT;
+  return value === 0 ? Infinity : value;
 }
 
 /**

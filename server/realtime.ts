@@ -8,6 +8,7 @@ import { RealtimeSession } from "./realtime_session.ts";
 import type { RealtimeRoute } from "./routes.ts";
 import { checkNumber } from "./options.ts";
 import type { InferInput, InferOutput, Schema } from "./schema.ts";
+import { upgrade } from "./upgrade.ts";
 
 /**
  * How a realtime session maps inputs to outputs (fal's four modes):
@@ -147,7 +148,11 @@ export function acceptRealtime(route: RealtimeRoute, request: Request, host: Hos
   // Made before the upgrade, which closes the request: the context reads its headers now.
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);
-  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: route.idleTimeout });
+  const { socket, response } = upgrade(request, {
+    idleTimeout: route.idleTimeout,
+    firstMessageTimeout: host.firstMessageTimeout,
+    kind: "realtime",
+  });
   new RealtimeSession(socket, { ...route, buffering }, ctx, abort, host);
   return response;
 }

@@ -14,6 +14,7 @@ import { fail, methodNotAllowed, OWN_PATHS } from "./response.ts";
 import type { RealtimeRoute, Route, WebRtcRoute } from "./routes.ts";
 import { acceptRealtime } from "./realtime.ts";
 import { handleStream } from "./stream.ts";
+import { refuseHandshake } from "./upgrade.ts";
 import { acceptWebSocket } from "./websocket.ts";
 import { acceptWebRtc } from "./webrtc/signaling.ts";
 
@@ -132,11 +133,15 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
         ? acceptWith(entry.route, realtimeAt(entry.route.endpoint, routes, gate), host)
         : (request: Request) => acceptWebSocket({ ...entry.route, maxMessageBytes }, request, host);
       router.get(path, (c): Response | Promise<Response> => {
+        // The same test as the Origin and auth checks' (an exact `websocket`), so nothing upgrades
+        // that they let through as plain HTTP.
         if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
           return fail(426, `${path} is a WebSocket endpoint: connect with Upgrade: websocket`, {
             upgrade: "websocket",
           });
         }
+        const malformed = refuseHandshake(c.req.raw);
+        if (malformed) return malformed;
         const refused = gate.admitSession();
         if (refused === undefined) return accept(c.req.raw);
         return Promise.resolve(refused).then((response): Response => response ?? accept(c.req.raw));

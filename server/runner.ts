@@ -62,6 +62,8 @@ export class Runner implements Gate {
       reportError: (error, ctx) => app.onError(error, ctx),
       rateLimit: guard.rateLimit,
       sessionStats: (kind, ctx, socket) => guard.sessionStats(kind, ctx, socket),
+      firstMessageTimeout: this.settings.firstMessageTimeout,
+      bodyTimeout: this.settings.bodyTimeout,
       track: (session) => {
         sessions.add(session);
         this.#touch();

@@ -10,6 +10,7 @@ import { closedWithin, within } from "../internal/within.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import type { SessionStats } from "./middleware/stats.ts";
 import type { WebSocketRoute } from "./routes.ts";
+import { upgrade } from "./upgrade.ts";
 
 /** Options of a raw WebSocket endpoint. */
 export interface WebSocketOptions {
@@ -217,12 +218,16 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
   // Made before the upgrade, which closes the request: the context reads its headers now.
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  const { socket, response, spoke } = upgrade(request, {
+    firstMessageTimeout: host.firstMessageTimeout,
+    kind: "websocket",
+  });
   const session = new CountedSession(
     socket,
     route,
     abort.signal,
     host.sessionStats("websocket", ctx, socket),
+    spoke,
   );
   let done: Promise<void> | undefined;
   const forget = host.track({
@@ -261,14 +266,24 @@ const CLOSE_WAIT_MS = 2_000;
 class CountedSession extends WebSocketSession {
   #stats: SessionStats;
 
-  constructor(socket: WebSocket, limits: WebSocketRoute, signal: AbortSignal, stats: SessionStats) {
+  #spoke: () => void;
+
+  constructor(
+    socket: WebSocket,
+    limits: WebSocketRoute,
+    signal: AbortSignal,
+    stats: SessionStats,
+    spoke: () => void,
+  ) {
     super(socket, limits, signal);
     this.#stats = stats;
+    this.#spoke = spoke;
     socket.addEventListener("message", () => stats.messagesIn++);
   }
 
   override send(data: WebSocketMessage): void {
     if (!this.signal.aborted) this.#stats.messagesOut++;
+    this.#spoke(); // a handler that speaks first is using the socket: no first-message timeout
     super.send(data);
   }
 }

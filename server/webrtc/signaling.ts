@@ -15,6 +15,7 @@ import { type Context, createContext, type Host, type Session } from "../context
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
 import type { RealtimeRoute, WebRtcRoute } from "../routes.ts";
 import { RealtimeSession } from "../realtime_session.ts";
+import { upgrade } from "../upgrade.ts";
 
 /** Options of a WebRTC endpoint. */
 export interface WebRtcOptions {
@@ -98,7 +99,11 @@ export function acceptWebRtc(
   );
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);
-  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: session.idleTimeout });
+  const { socket, response } = upgrade(request, {
+    idleTimeout: session.idleTimeout,
+    firstMessageTimeout: host.firstMessageTimeout,
+    kind: "realtime",
+  });
   new Signaling(socket, route, { ...session, buffering, maxMessageBytes }, { ctx, abort, host });
   return response;
 }

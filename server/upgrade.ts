@@ -1,0 +1,170 @@
+/**
+ * The WebSocket upgrade every WebSocket route goes through (realtime, raw, WebRTC signaling):
+ * the handshake checked first (a malformed one gets 400, never a throw from
+ * `Deno.upgradeWebSocket`), then the upgraded socket guarded before its session sees it:
+ *
+ * - a peer that sends no message within `firstMessageTimeout` seconds is closed;
+ * - a message over 64 MiB, which can only come in fragments (Deno closes a single frame over
+ *   64 MiB, and reassembles fragments with no cap), closes the socket with 1009;
+ * - a text message too large for a JavaScript string (V8's limit, about 512 MiB) makes Deno's
+ *   socket loop reject with `TypeError: failed to allocate string`, an unhandled rejection that
+ *   would end the process: a listener contains that one error (the socket's read loop has died,
+ *   so Deno's `idleTimeout` closes the connection; the bytes were freed already).
+ *
+ * @module
+ */
+import { CloseCode, errorFrame, TIMEOUT_REASON } from "../protocol.ts";
+import { fail } from "./response.ts";
+
+/** Deno's cap on one WebSocket frame: a message over it was sent in fragments. */
+export const FRAME_CEILING_BYTES: number = 64 * 1024 * 1024;
+
+/**
+ * Check a request that asks for a WebSocket upgrade (`Upgrade: websocket`) the way
+ * `Deno.upgradeWebSocket` will, so that a malformed one gets an answer instead of a throw.
+ *
+ * @param request The upgrade request.
+ * @returns A 400 (or 426 for a version other than 13) with a JSON `detail`, or `undefined`
+ *   when the upgrade can go ahead.
+ */
+export function refuseHandshake(request: Request): Response | undefined {
+  const headers = request.headers;
+  if (!hasToken(headers.get("connection"), "upgrade")) {
+    return fail(400, "Malformed WebSocket upgrade: the Connection header must contain Upgrade");
+  }
+  const key = headers.get("sec-websocket-key");
+  if (key === null || !WEBSOCKET_KEY.test(key.trim())) {
+    return fail(
+      400,
+      "Malformed WebSocket upgrade: Sec-WebSocket-Key must be 16 random bytes in base64",
+    );
+  }
+  const version = headers.get("sec-websocket-version");
+  if (version === null) {
+    return fail(400, "Malformed WebSocket upgrade: Sec-WebSocket-Version is missing (send 13)");
+  }
+  if (version.trim() !== "13") {
+    // RFC 6455, 4.4: an unsupported version is answered with the versions the server speaks.
+    return fail(426, `Unsupported WebSocket version ${version}: send Sec-WebSocket-Version: 13`, {
+      "sec-websocket-version": "13",
+    });
+  }
+  return undefined;
+}
+
+/** How {@link upgrade} guards a socket. */
+export interface UpgradeOptions {
+  /** Deno's `idleTimeout` in seconds (pings a silent peer, then closes it); 0 turns it off. */
+  idleTimeout?: number;
+  /** Seconds for the first message (`Infinity`: no limit). */
+  firstMessageTimeout: number;
+  /**
+   * How the first-message timeout ends the session: `"realtime"` sends `TIMEOUT` then closes
+   * with 1000 (fal's normal end: clients reconnect on their next send); `"websocket"` closes
+   * with 1008.
+   */
+  kind: "realtime" | "websocket";
+}
+
+/** An upgraded socket with its guards on. */
+export interface Upgraded {
+  /** The server socket. */
+  socket: WebSocket;
+  /** The 101 response. */
+  response: Response;
+  /** The peer is in use without having sent anything (a raw handler sent first): stop the clock. */
+  spoke(): void;
+}
+
+/**
+ * Upgrade a request (already checked by {@link refuseHandshake}) and guard its socket. The
+ * guards' listeners come first, so a session's listeners never see an oversized message.
+ *
+ * @param request The upgrade request.
+ * @param options The guards.
+ * @returns The socket, the 101 response, and a way to stop the first-message clock.
+ */
+export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
+  containAllocationFailures();
+  const { socket, response } = Deno.upgradeWebSocket(
+    request,
+    options.idleTimeout === undefined ? undefined : { idleTimeout: options.idleTimeout },
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let waiting = Number.isFinite(options.firstMessageTimeout);
+  const stop = () => {
+    waiting = false;
+    clearTimeout(timer);
+  };
+  socket.addEventListener("message", (event) => {
+    stop();
+    const data = event.data as string | ArrayBuffer;
+    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    if (bytes > FRAME_CEILING_BYTES) {
+      event.stopImmediatePropagation();
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.close(
+          1009, // message too big
+          `message of ${bytes} bytes is over the 64 MiB a WebSocket frame may have`,
+        );
+      }
+    }
+  });
+  socket.addEventListener("open", () => {
+    if (!waiting) return;
+    timer = setTimeout(() => {
+      if (!waiting || socket.readyState !== WebSocket.OPEN) return;
+      const seconds = options.firstMessageTimeout;
+      if (options.kind === "realtime") {
+        socket.send(errorFrame("TIMEOUT", TIMEOUT_REASON));
+        socket.close(CloseCode.NORMAL, "timeout");
+      } else {
+        socket.close(CloseCode.POLICY, `no message within ${seconds} s (firstMessageTimeout)`);
+      }
+    }, options.firstMessageTimeout * 1000);
+  });
+  socket.addEventListener("close", stop);
+  return { socket, response, spoke: stop };
+}
+
+/** `Sec-WebSocket-Key`: 16 bytes in base64 (RFC 6455, 4.1). */
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/** Whether a comma-separated header lists `token` (case-insensitive). */
+function hasToken(header: string | null, token: string): boolean {
+  if (header === null) return false;
+  return header.split(",").some((part) => part.trim().toLowerCase() === token);
+}
+
+let contained = false;
+
+/**
+ * Install, once per process (or worker), the listener that keeps a text message too large for
+ * a string from ending the process. It takes only that error, from Deno's WebSocket code; any
+ * other unhandled rejection goes on as before.
+ */
+export function containAllocationFailures(): void {
+  if (contained) return;
+  contained = true;
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    if (!isAllocationFailure(event.reason)) return;
+    event.preventDefault();
+    console.error(
+      "rally: dropped a WebSocket text message too large for a string (over V8's limit of " +
+        "about 512 MiB, sent in fragments); its connection closes after idleTimeout. Put a " +
+        "proxy with a message cap in front, or cap memory per process (README: Deploying safely)",
+    );
+  });
+}
+
+/**
+ * Whether an error is Deno's failure to make a string of a WebSocket message.
+ *
+ * @param error An unhandled rejection's reason.
+ * @returns True for that error only.
+ */
+export function isAllocationFailure(error: unknown): boolean {
+  return error instanceof TypeError &&
+    error.message.startsWith("failed to allocate string") &&
+    (error.stack ?? "").includes("ext:deno_websocket");
+}

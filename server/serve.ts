@@ -73,13 +73,42 @@ export interface Server extends AsyncDisposable {
 export function serve(app: App, options: ServeOptions = {}): Server {
   const { signal, signals = true, shutdownGraceMs = 10_000 } = options;
   const runner = runnerOf(app);
-  const httpServer = Deno.serve({
+  let httpServer = Deno.serve({
     port: options.port ?? 8000,
     hostname: options.hostname,
     onListen: options.onListen ??
       ((addr) =>
         console.log(`rally: serving ${app.name} on http://${addr.hostname}:${addr.port}/`)),
   }, app.fetch);
+  const addr = httpServer.addr as Deno.NetAddr;
+  // Deno's accept loop ends for good when accepting fails (EMFILE: out of file descriptors),
+  // rejecting `finished`. Listen again on the same address until it works; log once a time.
+  let relistenTimer: ReturnType<typeof setTimeout> | undefined;
+  const watch = (server: Deno.HttpServer) => {
+    server.finished.catch((error) => {
+      if (stopping || server !== httpServer) return;
+      console.error(listenerFailed(error, addr));
+      relisten(RELISTEN_FIRST_MS);
+    });
+  };
+  const relisten = (waitMs: number) => {
+    relistenTimer = setTimeout(() => {
+      if (stopping) return;
+      try {
+        httpServer = Deno.serve(
+          { port: addr.port, hostname: addr.hostname, onListen() {} },
+          app.fetch,
+        );
+      } catch {
+        // Still no descriptor (or the port is not free yet): try again a little later.
+        relisten(Math.min(waitMs * 2, RELISTEN_MAX_MS));
+        return;
+      }
+      console.error(`rally: serving ${app.name} again on http://${addr.hostname}:${addr.port}/`);
+      watch(httpServer);
+    }, waitMs);
+  };
+  watch(httpServer);
   const signalNames: Deno.Signal[] = signals && Deno.build.os !== "windows"
     ? ["SIGINT", "SIGTERM"]
     : [];
@@ -92,12 +121,14 @@ export function serve(app: App, options: ServeOptions = {}): Server {
     if (stopping) return stopping;
     stopping = (async () => {
       clearTimeout(idleTimer);
+      clearTimeout(relistenTimer);
       for (const name of signalNames) Deno.removeSignalListener(name, stop);
       signal?.removeEventListener("abort", stop);
       try {
         await runner.drain(shutdownGraceMs);
       } finally {
-        await httpServer.shutdown();
+        // A listener that failed (and was not replaced yet) has nothing left to shut down.
+        await httpServer.shutdown().catch(() => {});
       }
     })();
     stopping.then(
@@ -123,9 +154,37 @@ export function serve(app: App, options: ServeOptions = {}): Server {
     stop();
   });
   return {
-    addr: httpServer.addr as Deno.NetAddr,
+    addr,
     finished: finished.promise,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+}
+
+/** The first wait before listening again after the listener failed, in ms; it doubles. */
+const RELISTEN_FIRST_MS = 50;
+/** The longest wait between two attempts to listen again, in ms. */
+const RELISTEN_MAX_MS = 1_000;
+
+/** The line logged when the listener fails: the cause, and the fix when it is a known one. */
+function listenerFailed(error: unknown, addr: Deno.NetAddr): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const where = `http://${addr.hostname}:${addr.port}/`;
+  if (!/Too many open files|os error 24|os error 23/.test(message)) {
+    return `rally: the listener on ${where} failed (${message}); listening again`;
+  }
+  return `rally: out of file descriptors (${message}): not accepting connections on ${where} ` +
+    `until some close, then listening again. Raise the open-files limit (ulimit -n${openFilesLimits()}) and close idle connections in a proxy (README: Deploying safely)`;
+}
+
+/** `, now SOFT (hard HARD)` from /proc (Linux, with read permission), else nothing. */
+function openFilesLimits(): string {
+  try {
+    const line = Deno.readTextFileSync("/proc/self/limits").split("\n")
+      .find((text) => text.startsWith("Max open files"));
+    const [soft, hard] = line?.split(/\s+/).slice(3, 5) ?? [];
+    return soft ? `, now ${soft} (hard ${hard})` : "";
+  } catch {
+    return "";
+  }
 }

@@ -73,14 +73,19 @@ Deno.test("a server out of file descriptors keeps its sessions, logs once, and s
     // A good client with a session open before the attack.
     await using good = await realtime<{ n: number }, { echo: { n: number } }>(url, { path: "/rt" });
     good.send({ n: 1 });
-    assert.deepEqual((await good.recv())?.echo, { n: 1 });
+    assert.deepEqual((await good.receive())?.echo, { n: 1 });
 
     // Idle connections that never send a byte, until the server stops accepting.
     for (let i = 0; i < ATTACKERS; i++) {
       try {
         idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
       } catch (error) {
-        assert.ok(error instanceof Deno.errors.ConnectionRefused, String(error));
+        // Refused once the listener has gone; reset when it goes with this one in its backlog.
+        assert.ok(
+          error instanceof Deno.errors.ConnectionRefused ||
+            error instanceof Deno.errors.ConnectionReset,
+          String(error),
+        );
         break;
       }
     }
@@ -92,7 +97,7 @@ Deno.test("a server out of file descriptors keeps its sessions, logs once, and s
 
     // During: the session opened before is still served.
     good.send({ n: 2 });
-    assert.deepEqual((await good.recv())?.echo, { n: 2 });
+    assert.deepEqual((await good.receive())?.echo, { n: 2 });
 
     // After: the idle connections go, and a new client is served on the same port.
     for (const conn of idle.splice(0)) conn.close();
@@ -104,7 +109,7 @@ Deno.test("a server out of file descriptors keeps its sessions, logs once, and s
     });
     assert.deepEqual((await response.json()).echo, { n: 3 });
     good.send({ n: 4 });
-    assert.deepEqual((await good.recv())?.echo, { n: 4 });
+    assert.deepEqual((await good.receive())?.echo, { n: 4 });
 
     assert.ok(!child.exited, "the child is alive");
     const lines = child.output().split("\n");

@@ -9,7 +9,10 @@
  * - a text message too large for a JavaScript string (V8's limit, about 512 MiB) makes Deno's
  *   socket loop reject with `TypeError: failed to allocate string`, an unhandled rejection that
  *   would end the process: a listener contains that one error (the socket's read loop has died,
- *   so Deno's `idleTimeout` closes the connection; the bytes were freed already).
+ *   so Deno's `idleTimeout` closes the connection; the bytes were freed already);
+ * - a socket that rally (or a handler) closes is dropped if the peer has not answered the close
+ *   frame within 5 s: Deno would otherwise keep it, and its session, until the peer's TCP
+ *   connection ends.
  *
  * @module
  */
@@ -124,7 +127,39 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
     }, options.firstMessageTimeout * 1000);
   });
   socket.addEventListener("close", stop);
+  dropUnansweredClose(socket);
   return { socket, response, spoke: stop };
+}
+
+/** How long a peer has to answer a close frame before its connection is dropped, in ms. */
+export const CLOSE_ANSWER_MS = 5_000;
+
+/**
+ * Drop the connection of a socket whose peer does not answer its close frame. Deno 2.9.6 waits
+ * for the answer with no time limit (its `idleTimeout` stops once a socket is closing) and has
+ * no public way to drop a server socket, so this closes Deno's resource for it, found through
+ * `Deno[Deno.internal]`; where that is missing, it does nothing.
+ */
+function dropUnansweredClose(socket: WebSocket): void {
+  const close = socket.close;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  socket.close = function (code?: number, reason?: string): void {
+    close.call(socket, code, reason);
+    timer ??= setTimeout(() => drop(socket), CLOSE_ANSWER_MS);
+  };
+  socket.addEventListener("close", () => clearTimeout(timer));
+}
+
+function drop(socket: WebSocket): void {
+  if (socket.readyState === WebSocket.CLOSED) return;
+  const deno = Deno as unknown as Record<symbol, { core?: { tryClose?: (rid: number) => void } }>;
+  const internal = (Deno as unknown as { internal?: symbol }).internal;
+  const tryClose = internal === undefined ? undefined : deno[internal]?.core?.tryClose;
+  const rid = Object.getOwnPropertySymbols(socket).find((key) => key.description === "[[rid]]");
+  if (typeof tryClose !== "function" || rid === undefined) return;
+  const id = (socket as unknown as Record<symbol, unknown>)[rid];
+  // Deno's read loop then ends and dispatches the close event.
+  if (typeof id === "number") tryClose(id);
 }
 
 /** `Sec-WebSocket-Key`: 16 bytes in base64 (RFC 6455, 4.1). */

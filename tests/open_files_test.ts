@@ -66,7 +66,10 @@ Deno.test("a server out of file descriptors keeps its sessions, logs once, and s
   );
   const idle: Deno.Conn[] = [];
   try {
-    await waitFor(() => /on http:\/\/127\.0\.0\.1:\d+\//.test(child.output()), "the child to listen");
+    await waitFor(
+      () => /on http:\/\/127\.0\.0\.1:\d+\//.test(child.output()),
+      "the child to listen",
+    );
     const port = Number(/on http:\/\/127\.0\.0\.1:(\d+)\//.exec(child.output())![1]);
     const url = `http://127.0.0.1:${port}`;
 

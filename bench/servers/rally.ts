@@ -21,7 +21,8 @@ const Input = z.object({ prompt: z.string() });
 const Output = z.object({ output: z.string() });
 const Image = z.object({ image: z.instanceof(Uint8Array) });
 
-const app = new App({ name: "bench" })
+// The load test holds thousands of sessions open and idle: no first-message timeout.
+const app = new App({ name: "bench", firstMessageTimeout: 0 })
   .endpoint("/", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
   .endpoint("/image", { input: Image, output: Image }, (input) => ({ image: input.image }))
   .realtime("/realtime", { input: Input, output: Output }, (input) => ({ output: input.prompt }))

@@ -63,8 +63,8 @@ export interface UpgradeOptions {
   firstMessageTimeout: number;
   /**
    * How the first-message timeout ends the session: `"realtime"` sends `TIMEOUT` then closes
-   * with 1000 (fal's normal end: clients reconnect on their next send); `"websocket"` closes
-   * with 1008.
+   * with 1000 (fal's normal end: clients reconnect on their next send); `"websocket"` (raw
+   * endpoints, WebRTC signaling) closes with 1008.
    */
   kind: "realtime" | "websocket";
 }

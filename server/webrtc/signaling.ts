@@ -102,7 +102,8 @@ export function acceptWebRtc(
   const { socket, response } = upgrade(request, {
     idleTimeout: session.idleTimeout,
     firstMessageTimeout: host.firstMessageTimeout,
-    kind: "realtime",
+    // fal's WebRTC pages msgpack-decode every frame: no JSON TIMEOUT frame, a plain 1008.
+    kind: "websocket",
   });
   new Signaling(socket, route, { ...session, buffering, maxMessageBytes }, { ctx, abort, host });
   return response;

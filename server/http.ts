@@ -101,14 +101,27 @@ export async function readValidInput(
   if (format instanceof Response) return format;
   let value: unknown;
   try {
-    const body = await readBody(request, route.maxMessageBytes, host.bodyTimeout);
-    if (body === TOO_LARGE) return tooLarge(route.maxMessageBytes);
-    if (body === STALLED) return stalled(host.bodyTimeout);
-    value = format.msgpack
-      ? host.codec.decode(body)
-      : body.length === 0
-      ? undefined
-      : JSON.parse(new TextDecoder().decode(body));
+    if (format.declared !== null && Number(format.declared) <= WHOLE_BODY_BYTES) {
+      // A small body of declared length (the server enforces it) is read whole by Deno: tens of
+      // µs faster than a stream here. It has `bodyTimeout` to arrive in full.
+      const body = format.msgpack
+        ? request.arrayBuffer()
+        : format.declared === "0"
+        ? Promise.resolve(undefined)
+        : request.json();
+      const read = await within(body, host.bodyTimeout);
+      if (read === STALLED) return stalled(host.bodyTimeout);
+      value = format.msgpack ? host.codec.decode(new Uint8Array(read as ArrayBuffer)) : read;
+    } else {
+      const body = await readBody(request, route.maxMessageBytes, host.bodyTimeout);
+      if (body === TOO_LARGE) return tooLarge(route.maxMessageBytes);
+      if (body === STALLED) return stalled(host.bodyTimeout);
+      value = format.msgpack
+        ? host.codec.decode(body)
+        : body.length === 0
+        ? undefined
+        : JSON.parse(new TextDecoder().decode(body));
+    }
   } catch (error) {
     if (error instanceof DecodeError) return invalid(error.message, format.msgpack);
     if (error instanceof SyntaxError) {
@@ -153,7 +166,7 @@ function outputValue(result: Checked): unknown {
 function bodyFormat(
   request: Request,
   maxBytes: number,
-): { msgpack: boolean } | Response {
+): { msgpack: boolean; declared: string | null } | Response {
   const header = request.headers.get("content-type");
   // The common header as it comes, without parsing it.
   const type = header === "application/json"
@@ -168,7 +181,7 @@ function bodyFormat(
   }
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) return tooLarge(maxBytes);
-  return { msgpack };
+  return { msgpack, declared };
 }
 
 function invalid(msg: string, msgpack: boolean): Response {
@@ -189,6 +202,20 @@ function stalled(seconds: number): Response {
 /** {@link readBody}'s answers besides the bytes. */
 const TOO_LARGE = Symbol("too large");
 const STALLED = Symbol("stalled");
+
+/** Bodies of a declared length up to this are read whole; larger ones chunk by chunk. */
+const WHOLE_BODY_BYTES = 64 * 1024;
+
+/** A read, or `STALLED` when it takes over `seconds` (the read is left to fail on its own). */
+function within<T>(read: Promise<T>, seconds: number): Promise<T | typeof STALLED> {
+  if (!Number.isFinite(seconds)) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof STALLED>((resolve) => {
+    timer = setTimeout(() => resolve(STALLED), seconds * 1000);
+  });
+  read.catch(() => {}); // once abandoned, its failure (the client left) is nobody's concern
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Read a body, giving up as soon as it passes `maxBytes` (never buffering it whole) or when no

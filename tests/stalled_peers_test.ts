@@ -105,10 +105,16 @@ Deno.test("a request body that stalls for bodyTimeout gets 408, and the handler 
 
   const started = performance.now();
   const attacks = [
-    // A declared length, then 10 bytes of 100.
+    // A small declared length (read whole), then 10 bytes of 100.
     stalledRequest(
       port,
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+      '{"a":"1234',
+    ),
+    // A declared length over 64 KiB (read chunk by chunk), then 10 bytes.
+    stalledRequest(
+      port,
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
       '{"a":"1234',
     ),
     // Chunked: one chunk, then nothing.

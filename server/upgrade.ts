@@ -100,7 +100,7 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
     clearTimeout(timer);
   };
   socket.addEventListener("message", (event) => {
-    stop();
+    if (waiting) stop();
     const data = event.data as string | ArrayBuffer;
     const bytes = typeof data === "string" ? data.length : data.byteLength;
     if (bytes > FRAME_CEILING_BYTES) {

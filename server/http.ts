@@ -95,7 +95,9 @@ export async function readValidInput(
   let value: unknown;
   try {
     // The server enforces a declared length, so such a body can be read in one go. Deno's
-    // `json()` measured about 3 µs faster per request here than `text()` and `JSON.parse`.
+    // `json()` measured about 3 µs faster per request here than `text()` and `JSON.parse`; a
+    // body no longer than the value budget cannot hold more values than it has bytes, so only
+    // longer ones are counted first (the codec's budget applies to JSON as to msgpack).
     if (format.declared === null) {
       const body = await readCapped(request, route.maxMessageBytes);
       if (body === undefined) return tooLarge(route.maxMessageBytes);
@@ -103,13 +105,18 @@ export async function readValidInput(
         ? host.codec.decode(body)
         : body.length === 0
         ? undefined
-        : JSON.parse(new TextDecoder().decode(body));
+        : host.codec.decodeText(new TextDecoder().decode(body));
     } else if (format.msgpack) {
       value = host.codec.decode(new Uint8Array(await request.arrayBuffer()));
+    } else if (Number(format.declared) > host.codec.maxElements) {
+      value = host.codec.decodeText(await request.text());
     } else if (format.declared !== "0") {
       value = await request.json();
     }
   } catch (error) {
+    if (error instanceof DecodeError && error.cause instanceof SyntaxError) {
+      return invalid(`Invalid JSON: ${error.cause.message}`, format.msgpack);
+    }
     if (error instanceof DecodeError) return invalid(error.message, format.msgpack);
     if (error instanceof SyntaxError) {
       return invalid(`Invalid JSON: ${error.message}`, format.msgpack);

@@ -156,7 +156,7 @@ function keepSending(peer: Peer, input: unknown, ms: number): () => void {
   return () => clearInterval(timer);
 }
 
-Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once, then close 1008 if it goes on", async () => {
+Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once, then a closing RATE_LIMITED and close 1008 if it goes on", async () => {
   let handled = 0;
   const app = new App({ rateLimit: { messages: 5, graceMs: 200 } }).realtime("/realtime", {}, (
     input,
@@ -179,8 +179,10 @@ Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once
   assert.equal(close.reason, "rate limit exceeded");
   const controls = frames.filter((frame): frame is string => typeof frame === "string")
     .map((text) => JSON.parse(text) as ErrorFrame);
-  assert.deepEqual(controls.map((frame) => frame.error), ["RATE_LIMITED"]);
+  assert.deepEqual(controls.map((frame) => frame.error), ["RATE_LIMITED", "RATE_LIMITED"]);
   assert.equal(controls[0].retryable, true);
+  assert.equal(controls[0].closing, undefined, "the warning leaves the session open");
+  assert.equal(controls[1].closing, true, "the last frame says the session is closed");
   assert.match(controls[0].reason, /^over the rate limit of 5 messages\/s/);
   const outputs = frames.filter((frame) => typeof frame !== "string");
   assert.ok(outputs.length >= 5, `the burst was handled: ${outputs.length}`);

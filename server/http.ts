@@ -6,6 +6,7 @@
  */
 import { DecodeError } from "../codec.ts";
 import { type Context, createContext, type Host } from "./context.ts";
+import { returnLargeBuffers } from "./memory.ts";
 import { fail, handlerFailed } from "./response.ts";
 import type { EndpointRoute } from "./routes.ts";
 import { check, type Checked, type InferInput, type InferOutput, type Schema } from "./schema.ts";
@@ -90,6 +91,7 @@ export async function readValidInput(
   request: Request,
   host: Host,
 ): Promise<{ value: unknown } | Response> {
+  returnLargeBuffers(); // once per process (a flag check after): large bodies' memory comes back
   const format = bodyFormat(request, route.maxMessageBytes);
   if (format instanceof Response) return format;
   let value: unknown;

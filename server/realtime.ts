@@ -4,6 +4,7 @@
  * @module
  */
 import { type Context, createContext, type Host } from "./context.ts";
+import { returnLargeBuffers } from "./memory.ts";
 import { RealtimeSession } from "./realtime_session.ts";
 import type { RealtimeRoute } from "./routes.ts";
 import { checkNumber } from "./options.ts";
@@ -148,6 +149,7 @@ export function acceptRealtime(route: RealtimeRoute, request: Request, host: Hos
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);
   const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: route.idleTimeout });
+  returnLargeBuffers(); // once per process: large frames' memory goes back to the OS when freed
   new RealtimeSession(socket, { ...route, buffering }, ctx, abort, host);
   return response;
 }

@@ -231,7 +231,7 @@ Deno.test("realtime(): a client bursting over its rate gets CONNECTION_CLOSED wi
     let closed: RealtimeError | undefined;
     for (let i = 0; i < 100_000 && !closed; i++) {
       try {
-        await within(conn.recv(), "an output or the close");
+        await within(conn.receive(), "an output or the close");
       } catch (error) {
         if (error instanceof RealtimeError && error.code === "CONNECTION_CLOSED") closed = error;
       }

@@ -146,10 +146,18 @@ Deno.test("maxSessions must be a whole number of at least 1", () => {
 
 // Rate limit
 
-/** Send `input` now and every `ms` after, while the socket is open. */
+/**
+ * Send `input` now and every `ms` after, while the socket is open, until a closing error frame
+ * (`"closing":true`) says the server closes: as a client should (a client still sending when the
+ * server closes can lose the 1008 to a connection reset, see docs/protocol.md).
+ */
 function keepSending(peer: Peer, input: unknown, ms: number): () => void {
+  let closing = false;
+  peer.socket.addEventListener("message", (event) => {
+    if (typeof event.data === "string" && event.data.includes('"closing":true')) closing = true;
+  });
   const send = () => {
-    if (peer.socket.readyState === WebSocket.OPEN) peer.send(input);
+    if (!closing && peer.socket.readyState === WebSocket.OPEN) peer.send(input);
   };
   send();
   const timer = setInterval(send, ms);

@@ -19,7 +19,15 @@ import { App } from "../server/mod.ts";
 import { MAX_REFUSALS_IN_A_ROW } from "../server/realtime_session.ts";
 import { goodClient, rssReturns } from "./_attack.ts";
 import { mb, serveFuzzApp } from "./_child_server.ts";
-import { codec, listen, Op, rawConnect, type RawWebSocket, within } from "./_realtime_helpers.ts";
+import {
+  codec,
+  delay,
+  listen,
+  Op,
+  rawConnect,
+  type RawWebSocket,
+  within,
+} from "./_realtime_helpers.ts";
 
 /** RSS an attack may leave behind once its connections are gone. */
 const RSS_BOUND = 32 * 2 ** 20;
@@ -86,7 +94,7 @@ for (
     const served = await good.stop();
     socket[Symbol.dispose]();
     for (let i = 0; i < 100 && (await server.stats()).sessions > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     }
     const { stats: after, ms } = await rssReturns(server, before, RSS_BOUND);
     const refused = errors.reduce((sum, error) => sum + (error.count ?? 1), 0);
@@ -114,18 +122,28 @@ Deno.test("refusals held while the socket is full collapse into one frame with a
   // A bidi handler that streams 256 KiB outputs the client does not read fills the socket; the
   // inputs sent after `end` meanwhile are refused out of turn: held, then one frame.
   const big = new Uint8Array(256 * 1024);
+  let yielded = 0;
   const app = new App().realtime("/bidi", { mode: "bidi", hello: false }, async function* (
     inputs,
     ctx,
   ) {
     for await (const _ of inputs) break; // the first input starts the stream
-    for (let i = 0; i < 40 && !ctx.signal.aborted; i++) yield { i, big };
+    for (let i = 0; i < 40 && !ctx.signal.aborted; i++, yielded++) yield { i, big };
     await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
   });
   await using server = listen(app);
   const { socket } = await rawConnect(server.addr.port, "/bidi");
   using _socket = socket;
   await socket.writeFrame(Op.binary, codec.encode({ go: 1 }));
+  // The stream stalls once the socket is full (over 1 MiB unsent).
+  let seen = -1;
+  for (let stable = 0, polls = 0; stable < 5; polls++) {
+    assert.ok(polls < 500, "the stream never stalled");
+    await delay(20);
+    stable = yielded === seen && yielded > 0 ? stable + 1 : 0;
+    seen = yielded;
+  }
+  assert.ok(yielded < 40, `the stream stalled after ${yielded} outputs`);
   await socket.writeFrame(Op.text, END_OF_INPUT);
   for (let i = 0; i < 50; i++) await socket.writeFrame(Op.binary, codec.encode({ late: i }));
   let outputs = 0;

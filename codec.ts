@@ -142,6 +142,33 @@ export class Codec {
     return this.#encoder.encodeSharedRef(value);
   }
 
+  /** The budget on the number of values in one message (see {@link DecodeLimits.maxElements}). */
+  get maxElements(): number {
+    return this.#maxElements;
+  }
+
+  /**
+   * Parse one JSON text (a text frame or a JSON body) under the same value budget as
+   * {@link Codec.decode}: a text longer than the budget is counted first, and refused before
+   * `JSON.parse` builds anything when it holds more values.
+   *
+   * @param text The JSON text.
+   * @returns The parsed value.
+   * @throws {DecodeError} when the text is not JSON or holds more values than the budget.
+   * @example
+   * ```ts
+   * import { Codec, DecodeError } from "@rally/rally/codec";
+   * import assert from "node:assert/strict";
+   *
+   * const codec = new Codec({ maxElements: 3 });
+   * assert.deepEqual(codec.decodeText("[1,2]"), [1, 2]);
+   * assert.throws(() => codec.decodeText("[[],[],[],[]]"), DecodeError);
+   * ```
+   */
+  decodeText(text: string): unknown {
+    return decodeText(text, this.#maxElements);
+  }
+
   /**
    * Decode one MessagePack message. `bin` values come back as views into `bytes` (no copy).
    *
@@ -169,23 +196,73 @@ export class Codec {
 }
 
 /**
- * Parse one JSON text (a text frame or a control message).
+ * Parse one JSON text (a text frame, a body or a control message) under a value budget: a text
+ * longer than the budget is counted first (a linear scan that stops at the budget), so that a
+ * small text cannot expand into a huge object graph; a shorter text cannot hold more values
+ * than it has characters, and goes straight to `JSON.parse`.
  *
  * @param text The JSON text.
+ * @param maxElements The most values (every scalar, array, object, key and element) the text
+ * may hold. Default: {@link DEFAULT_DECODE_LIMITS}`.maxElements`.
  * @returns The parsed value.
- * @throws {DecodeError} when the text is not JSON.
+ * @throws {DecodeError} when the text is not JSON, or holds more values than `maxElements`.
  * @example
  * ```ts
  * import { decodeText } from "@rally/rally/codec";
- * decodeText('{"prompt":"hi"}'); // { prompt: "hi" }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeText('{"prompt":"hi"}'), { prompt: "hi" });
+ * assert.throws(() => decodeText("[[],[],[]]", 3), /more than 3 values in one message/);
  * ```
  */
-export function decodeText(text: string): unknown {
+export function decodeText(
+  text: string,
+  maxElements: number = DEFAULT_DECODE_LIMITS.maxElements,
+): unknown {
+  if (text.length > maxElements) checkTextBudget(text, maxElements);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new DecodeError(`invalid JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+/**
+ * Count the values of a JSON text without parsing it, and throw when the count passes the
+ * budget. A value starts at the first character after `[`, `{`, `,`, `:` or the start that is
+ * not whitespace or a closing bracket; strings are skipped whole. Exact for valid JSON; for
+ * malformed text the count is what it is, and `JSON.parse` reports the text.
+ */
+function checkTextBudget(text: string, budget: number): void {
+  let expecting = true;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20) continue; // whitespace
+    if (c === 0x2c || c === 0x3a) { // , :
+      expecting = true;
+      continue;
+    }
+    if (c === 0x5d || c === 0x7d) { // ] }
+      expecting = false;
+      continue;
+    }
+    if (expecting && ++count > budget) {
+      throw new DecodeError(`more than ${budget} values in one message`);
+    }
+    expecting = c === 0x5b || c === 0x7b; // [ {: a value, and the start of more
+    if (c === 0x22) i = endOfString(text, i);
+  }
+}
+
+/** The index of the quote that closes the string opened at `start` (or the text's length). */
+function endOfString(text: string, start: number): number {
+  for (let i = text.indexOf('"', start + 1); i >= 0; i = text.indexOf('"', i + 1)) {
+    let slashes = 0;
+    while (text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++; // \
+    if (slashes % 2 === 0) return i;
+  }
+  return text.length;
 }
 
 /** Bytes after the head byte of the fixed-size types 0xc0..0xdf (-1: sized by a length). */

@@ -54,6 +54,13 @@ export interface ErrorFrame {
   retryable?: boolean;
   /** Pending inputs the server will not handle, for `SHUTTING_DOWN`. */
   unprocessed?: number;
+  /** How many refusals this frame stands for, when repeated ones collapsed into it (rally's). */
+  count?: number;
+  /**
+   * The server closes the session (1008) after this frame: stop sending, do not reconnect
+   * (rally's; the close itself can be lost while a client is still sending).
+   */
+  closing?: boolean;
 }
 
 /** A STUN or TURN server, as in `RTCConfiguration.iceServers` (for either side's peer). */
@@ -95,7 +102,7 @@ export const END_OF_INPUT: string = '{"type":"x-fal-message","action":"end"}';
  *
  * @param error The error code.
  * @param reason Why.
- * @param extra Optional `issues`, `retryable`, `unprocessed`.
+ * @param extra Optional `issues`, `retryable`, `unprocessed`, `count`, `closing`.
  * @returns Compact JSON for a text frame.
  * @example
  * ```ts
@@ -106,7 +113,7 @@ export const END_OF_INPUT: string = '{"type":"x-fal-message","action":"end"}';
 export function errorFrame(
   error: ErrorCode,
   reason: string,
-  extra?: Pick<ErrorFrame, "issues" | "retryable" | "unprocessed">,
+  extra?: Pick<ErrorFrame, "issues" | "retryable" | "unprocessed" | "count" | "closing">,
 ): string {
   return JSON.stringify({ type: "x-fal-error", error, reason, ...extra });
 }
@@ -173,6 +180,10 @@ export interface RealtimeErrorOptions extends ErrorOptions {
   retryable?: boolean;
   /** Inputs the server did not handle. */
   unprocessed?: number;
+  /** How many refusals the error stands for (repeated ones collapse into one). */
+  count?: number;
+  /** Whether the server closes the session after this error (1008). */
+  closing?: boolean;
 }
 
 /**
@@ -200,6 +211,10 @@ export class RealtimeError extends Error {
   readonly retryable?: boolean;
   /** Inputs the server did not handle (on `SHUTTING_DOWN`). */
   readonly unprocessed?: number;
+  /** How many refusals the error stands for, when more than one collapsed into it. */
+  readonly count?: number;
+  /** Whether the server closes the session after this error (1008): the session is over. */
+  readonly closing?: boolean;
 
   /**
    * Make the error.
@@ -220,6 +235,8 @@ export class RealtimeError extends Error {
     if (options.issues) this.issues = options.issues;
     if (options.retryable !== undefined) this.retryable = options.retryable;
     if (options.unprocessed !== undefined) this.unprocessed = options.unprocessed;
+    if (options.count !== undefined) this.count = options.count;
+    if (options.closing !== undefined) this.closing = options.closing;
   }
 }
 

@@ -218,6 +218,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
       // reconnect instead of being refused.
       if (frame.error.code === "SHUTTING_DOWN" && this.#state === "open") this.#state = "draining";
       if (frame.error.code !== "TIMEOUT") this.#report(frame.error);
+      if (frame.error.closing === true) this.#expelled(frame.error);
     } else {
       this.#pings = true;
       this.#maxBytes = helloLimit(frame.meta) ?? this.#maxBytes;
@@ -230,6 +231,21 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     this.#options.onClose?.({ code, reason });
     if (this.#state === "closed") return;
     this.#lost(code, reason, true);
+  }
+
+  /**
+   * The server closes the session for a policy reason (rate limit, refused inputs) after this
+   * closing frame: the frame is final, as the 1008 close would be, and the close itself can be
+   * lost while this side is still sending (it then looks like 1006, which would reconnect).
+   */
+  #expelled(error: RealtimeError): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    this.#socket = undefined;
+    socket.onmessage = socket.onclose = null;
+    socket.close(CloseCode.NORMAL);
+    this.#options.onClose?.({ code: CloseCode.POLICY, reason: error.reason });
+    if (this.#state !== "closed") this.#lost(CloseCode.POLICY, error.reason, true);
   }
 
   /** A connection ended or never opened: go idle, retry, or give up. */

@@ -29,10 +29,10 @@ export function readFrame(data: ArrayBuffer | Uint8Array | string): ServerFrame 
   const control = parseControlFrame(data);
   if (!control) return { kind: "output", value: decodeText(data) };
   if (control.type === "x-fal-message") return { kind: "meta", meta: control };
-  const { error, reason, issues, retryable, unprocessed } = control;
+  const { error, reason, issues, retryable, unprocessed, count, closing } = control;
   return {
     kind: "error",
-    error: new RealtimeError(error, reason, { issues, retryable, unprocessed }),
+    error: new RealtimeError(error, reason, { issues, retryable, unprocessed, count, closing }),
   };
 }
 

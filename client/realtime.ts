@@ -175,6 +175,17 @@ class Connection<I, O> implements RealtimeConnection<I, O> {
     }
     if (frame.kind === "output") this.#inbox.push(frame.value as O);
     else if (frame.kind === "meta") this.#maxBytes = helloLimit(frame.meta) ?? this.#maxBytes;
-    else if (frame.error.code !== "TIMEOUT") this.#inbox.pushError(frame.error);
+    else if (frame.error.closing === true) {
+      // The server closes with 1008 after this frame (the close itself can be lost while this
+      // side is still sending): the connection is over now, as it would be at the close.
+      this.#inbox.end(
+        new RealtimeError(
+          "CONNECTION_CLOSED",
+          `the connection closed with code ${CloseCode.POLICY} (${frame.error.code}: ${frame.error.reason})`,
+          { cause: frame.error },
+        ),
+      );
+      this.#socket.close(CloseCode.NORMAL);
+    } else if (frame.error.code !== "TIMEOUT") this.#inbox.pushError(frame.error);
   }
 }

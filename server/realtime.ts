@@ -4,6 +4,7 @@
  * @module
  */
 import { type Context, createContext, type Host } from "./context.ts";
+import { returnLargeBuffers } from "./memory.ts";
 import { RealtimeSession } from "./realtime_session.ts";
 import type { RealtimeRoute } from "./routes.ts";
 import { checkNumber } from "./options.ts";
@@ -153,6 +154,7 @@ export function acceptRealtime(route: RealtimeRoute, request: Request, host: Hos
     firstMessageTimeout: host.firstMessageTimeout,
     kind: "realtime",
   });
+  returnLargeBuffers(); // once per process: large frames' memory goes back to the OS when freed
   new RealtimeSession(socket, { ...route, buffering }, ctx, abort, host);
   return response;
 }

@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { DecodeError, decodeText } from "../codec.ts";
+import { DecodeError } from "../codec.ts";
 import {
   CloseCode,
   END_OF_INPUT,
+  type ErrorCode,
   errorFrame,
   type HelloLimits,
   metaFrame,
@@ -36,11 +37,40 @@ const DROPPED_INTERVAL_MS = 100;
 const CLOSE_WAIT_MS = 1_000;
 /** What the input of a streaming-input session gives once it has ended. */
 const END = Symbol("end of input");
+/**
+ * Refused inputs in a row (`INVALID_INPUT`, `MESSAGE_TOO_LARGE`), with no valid input between
+ * them, after which the session is closed with 1008: a client that keeps sending garbage.
+ */
+export const MAX_REFUSALS_IN_A_ROW = 100;
+/** What one pending input costs beyond its bytes (its buffer object, its slot): counted too. */
+export const PENDING_OVERHEAD_BYTES = 128;
+/** After a closing frame, the longest wait for the client to stop sending, in milliseconds. */
+const LINGER_MS = 1_000;
+/** A client silent this long after a closing frame has stopped sending, in milliseconds. */
+const LINGER_QUIET_MS = 50;
 
 /** A received frame: binary (a WebSocket's `ArrayBuffer`, or a view from a DataChannel) or text. */
 type Frame = ArrayBuffer | Uint8Array | string;
-/** A pending frame, or the refusal of one that waits for its turn to be sent. */
-type Pending = Frame | RealtimeError;
+
+/**
+ * The refusal of a frame (over `maxMessageBytes`), waiting in the pending buffer for its turn to
+ * be sent; repeated ones next to each other collapse into one with a count. A plain object, not
+ * an `Error`: a stack trace per refused frame is what made piled-up refusals cost a gigabyte.
+ */
+class Refusal {
+  count = 1;
+  constructor(readonly code: ErrorCode, readonly reason: string) {}
+}
+
+/** A pending frame, or a refusal waiting for its turn. */
+type Pending = Frame | Refusal;
+
+/** A refusal out of turn (after the end of input, over the rate), held while the socket is full. */
+interface Held {
+  reason: string;
+  count: number;
+  retryable?: boolean;
+}
 
 /** A realtime session on an upgraded socket; it runs itself from the socket's events. */
 export class RealtimeSession implements Session {
@@ -57,6 +87,10 @@ export class RealtimeSession implements Session {
   #inputEnded = false;
   #awaitingInput = false;
   #refused = 0;
+  /** Inputs refused in a row, with no valid input between them. */
+  #strikes = 0;
+  /** Refusals out of turn waiting for the socket to drain, by code. */
+  #held = new Map<ErrorCode, Held>();
   #unreportedDrops = 0;
   #lastDropReport = -Infinity;
   #lastActivity = performance.now();
@@ -160,41 +194,54 @@ export class RealtimeSession implements Session {
     this.#stats.messagesIn++;
     const route = this.#route;
     const size = typeof data === "string" ? textSize(data, route.maxMessageBytes) : data.byteLength;
-    // An oversized frame is not decoded, but its refusal waits its turn: answers go out in order.
-    const frame: Pending = size > route.maxMessageBytes
-      ? new RealtimeError(
-        "MESSAGE_TOO_LARGE",
-        `message of ${size} bytes is over the limit of ${route.maxMessageBytes}`,
-      )
-      : data;
-    if (
-      frame === data && this.#limiter !== undefined && !this.#limiter.take(size, performance.now())
-    ) {
+    // Every frame counts against the rate, an oversized one too (it was read all the same).
+    if (this.#limiter !== undefined && !this.#limiter.take(size, performance.now())) {
       return this.#overRate();
     }
+    const tooLarge = size > route.maxMessageBytes
+      ? `message of ${size} bytes is over the limit of ${route.maxMessageBytes}`
+      : undefined;
     if (this.#inputEnded) {
-      return this.#error(
-        frame instanceof RealtimeError
-          ? frame
-          : new RealtimeError("INVALID_INPUT", "the input has ended"),
-      );
+      // Nothing is pending after the end: answered out of turn, within the socket's bound.
+      if (tooLarge) this.#refuseNow("MESSAGE_TOO_LARGE", tooLarge);
+      else this.#refuseNow("INVALID_INPUT", "the input has ended");
+      this.#strike(tooLarge ? "MESSAGE_TOO_LARGE" : "INVALID_INPUT");
+      return;
     }
     this.#noteActivity();
     const pending = this.#pending;
-    pending.push(frame);
-    this.#pendingBytes += frameSize(frame);
+    if (tooLarge) {
+      // Not decoded, but its refusal waits its turn: answers go out in order.
+      const last = pending.at(-1);
+      if (last instanceof Refusal && last.code === "MESSAGE_TOO_LARGE") last.count++;
+      else {
+        pending.push(new Refusal("MESSAGE_TOO_LARGE", tooLarge));
+        this.#pendingBytes += PENDING_OVERHEAD_BYTES;
+      }
+      if (this.#strike("MESSAGE_TOO_LARGE")) return;
+    } else {
+      pending.push(data);
+      this.#pendingBytes += frameSize(data);
+    }
     let dropped = 0;
     while (
       pending.length > 1 &&
       (pending.length > route.buffering || this.#pendingBytes > route.maxPendingBytes)
     ) {
-      // The oldest input drops; a waiting refusal never does (errors must not vanish).
-      const oldest = pending[0] instanceof RealtimeError
-        ? pending.findIndex((entry) => !(entry instanceof RealtimeError))
+      // The oldest input drops; a waiting refusal never does (it collapses with its neighbour).
+      const oldest = pending[0] instanceof Refusal
+        ? pending.findIndex((entry) => !(entry instanceof Refusal))
         : 0;
       if (oldest < 0 || oldest === pending.length - 1) break;
       this.#pendingBytes -= frameSize(pending.splice(oldest, 1)[0]);
       dropped++;
+      const before = pending[oldest - 1];
+      const after = pending[oldest];
+      if (before instanceof Refusal && after instanceof Refusal && before.code === after.code) {
+        before.count += after.count;
+        pending.splice(oldest, 1);
+        this.#pendingBytes -= PENDING_OVERHEAD_BYTES;
+      }
     }
     if (dropped > 0) this.#noteDrops(dropped);
     if (route.mode !== "unary") this.#wakeUp();
@@ -319,13 +366,18 @@ export class RealtimeSession implements Session {
    * promise of either only for an async schema (an `await` per message costs CPU time).
    */
   #decode(frame: Pending): unknown {
-    if (frame instanceof RealtimeError) return frame;
+    if (frame instanceof Refusal) {
+      return new RealtimeError(frame.code, frame.reason, {
+        count: frame.count > 1 ? frame.count : undefined,
+      });
+    }
     let value: unknown;
+    const codec = this.#host.codec;
     try {
-      value = typeof frame === "string" ? decodeText(frame) : this.#host.codec.decode(frame);
+      value = typeof frame === "string" ? codec.decodeText(frame) : codec.decode(frame);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      return new RealtimeError("INVALID_INPUT", error.message);
+      return this.#tally(new RealtimeError("INVALID_INPUT", error.message));
     }
     let checked: Checked | Promise<Checked>;
     try {
@@ -334,8 +386,31 @@ export class RealtimeSession implements Session {
       return this.#schemaFailed(error);
     }
     return checked instanceof Promise
-      ? checked.then(inputOf, (error) => this.#schemaFailed(error))
-      : inputOf(checked);
+      ? checked.then((result) => this.#tally(inputOf(result)), (error) => this.#schemaFailed(error))
+      : this.#tally(inputOf(checked));
+  }
+
+  /** Count a decoded frame: a valid input clears the refusals in a row, a refused one adds one. */
+  #tally(input: unknown): unknown {
+    if (!(input instanceof RealtimeError)) this.#strikes = 0;
+    else this.#strike("INVALID_INPUT");
+    return input;
+  }
+
+  /**
+   * One more input refused in a row; at {@link MAX_REFUSALS_IN_A_ROW} the session is closed
+   * (a closing frame, then 1008).
+   *
+   * @returns Whether the session was closed.
+   */
+  #strike(code: ErrorCode): boolean {
+    if (++this.#strikes < MAX_REFUSALS_IN_A_ROW) return false;
+    this.#expel(
+      code,
+      `${this.#strikes} inputs in a row were refused: closing the session`,
+      "too many refused inputs",
+    );
+    return true;
   }
 
   /** A schema that throws (a failing transform) is a server bug, not a bad input. */
@@ -367,19 +442,68 @@ export class RealtimeSession implements Session {
     if (this.#route.emitTimings) this.#send(metaFrame("timings", { timing: seconds }));
   }
 
-  /** An input over the rate limit is refused: a warning first, then close 1008 if it goes on. */
+  /**
+   * An input over the rate limit is refused: a warning first, then, if it goes on, a closing
+   * `RATE_LIMITED` frame and close 1008.
+   */
   #overRate(): void {
     this.#stats.rateLimited++;
     const limiter = this.#limiter!;
     const refusal = limiter.refuse(performance.now());
-    if (refusal === "warn") {
-      this.#stats.error("RATE_LIMITED");
-      this.#send(errorFrame("RATE_LIMITED", limiter.reason, { retryable: true }));
-    } else if (refusal === "close") {
-      this.#reportDrops();
-      this.#socket.close(CloseCode.POLICY, "rate limit exceeded");
-      this.#end();
+    if (refusal === "warn") this.#refuseNow("RATE_LIMITED", limiter.reason, true);
+    else if (refusal === "close") {
+      this.#expel("RATE_LIMITED", limiter.reason, "rate limit exceeded", true);
     }
+  }
+
+  /**
+   * Refuse out of turn (an input after the end of input, a rate warning): sent at once while the
+   * socket drains; while it does not, held, and repeated ones collapse into one frame with a
+   * `count`, sent once it drains. Memory stays one entry per code, whatever the client sends.
+   */
+  #refuseNow(code: ErrorCode, reason: string, retryable?: boolean): void {
+    this.#stats.error(code);
+    const held = this.#held.get(code);
+    if (held) {
+      held.count++;
+      return;
+    }
+    if (this.#held.size === 0 && this.#socket.bufferedAmount <= HIGH_WATER_MARK) {
+      return this.#send(errorFrame(code, reason, retryable ? { retryable } : undefined));
+    }
+    this.#held.set(code, { reason, count: 1, retryable });
+    if (this.#held.size === 1) this.#after(DRAIN_POLL_MS, () => this.#sendHeld());
+  }
+
+  /** Send the held refusals once the socket has drained. */
+  #sendHeld(): void {
+    if (this.#socket.bufferedAmount > HIGH_WATER_MARK / 2) {
+      return this.#after(DRAIN_POLL_MS, () => this.#sendHeld());
+    }
+    for (const [code, { reason, count, retryable }] of this.#held) {
+      this.#send(
+        errorFrame(code, reason, {
+          retryable: retryable || undefined,
+          count: count > 1 ? count : undefined,
+        }),
+      );
+    }
+    this.#held.clear();
+  }
+
+  /**
+   * Close the session for a policy reason: a closing error frame (`closing: true`, which tells
+   * clients to stop: the close alone can be lost), the session ends, and the socket closes with
+   * 1008 once the client has stopped sending.
+   */
+  #expel(code: ErrorCode, reason: string, closeReason: string, retryable?: boolean): void {
+    if (this.#closed) return;
+    this.#reportDrops();
+    this.#stats.error(code);
+    this.#send(errorFrame(code, reason, { retryable: retryable || undefined, closing: true }));
+    const socket = this.#socket;
+    this.#end();
+    closeWhenQuiet(socket, CloseCode.POLICY, closeReason);
   }
 
   /** Answer a failure: a `RealtimeError` as its own frame, anything else as `INTERNAL_ERROR`. */
@@ -394,8 +518,13 @@ export class RealtimeSession implements Session {
   #error(error: RealtimeError): void {
     if (error.code === "CONNECTION_CLOSED") return;
     this.#stats.error(error.code);
+    const count = error.count && error.count > 1 ? error.count : undefined;
     this.#send(
-      errorFrame(error.code, error.reason, error.issues ? { issues: error.issues } : undefined),
+      errorFrame(
+        error.code,
+        error.reason,
+        error.issues || count ? { issues: error.issues, count } : undefined,
+      ),
     );
   }
 
@@ -470,7 +599,9 @@ export class RealtimeSession implements Session {
       if (this.#sends !== this.#sendsSeen) {
         this.#sendsSeen = this.#sends;
         this.#quietSince = now;
-      } else if (now - this.#quietSince >= intervalMs) {
+      } else if (
+        now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK
+      ) {
         this.#send(metaFrame("ping"));
         this.#sendsSeen = this.#sends;
         this.#quietSince = now;
@@ -485,8 +616,14 @@ export class RealtimeSession implements Session {
     this.#unreportedDrops += count;
     if (!first) return; // a report is already due
     const wait = this.#lastDropReport + DROPPED_INTERVAL_MS - performance.now();
-    if (wait <= 0) this.#reportDrops();
-    else this.#after(wait, () => this.#reportDrops());
+    if (wait <= 0) this.#reportDropsWhenDrained();
+    else this.#after(wait, () => this.#reportDropsWhenDrained());
+  }
+
+  /** A `dropped` report counts against the socket's bound too: while it is full, counts add up. */
+  #reportDropsWhenDrained(): void {
+    if (this.#socket.bufferedAmount <= HIGH_WATER_MARK) this.#reportDrops();
+    else this.#after(DROPPED_INTERVAL_MS, () => this.#reportDropsWhenDrained());
   }
 
   #reportDrops(): void {
@@ -513,6 +650,7 @@ export class RealtimeSession implements Session {
     this.#timers.clear();
     this.#pending.length = 0;
     this.#pendingBytes = 0;
+    this.#held.clear();
     this.#abort.abort();
     this.#forget();
     this.#wakeUp();
@@ -521,9 +659,32 @@ export class RealtimeSession implements Session {
   }
 }
 
+/** What a pending entry counts against `maxPendingBytes`: its bytes and its bookkeeping. */
 function frameSize(frame: Pending): number {
-  if (frame instanceof RealtimeError) return 0;
-  return typeof frame === "string" ? frame.length : frame.byteLength;
+  if (frame instanceof Refusal) return PENDING_OVERHEAD_BYTES;
+  return PENDING_OVERHEAD_BYTES + (typeof frame === "string" ? frame.length : frame.byteLength);
+}
+
+/**
+ * Close a socket whose client may still be sending, without losing the close. Deno answers a
+ * `close()` with input still unread by resetting the connection, and the client's kernel then
+ * throws away what the client had not read yet: the last frames and the close frame (the client
+ * saw 1006 and reconnected). So the socket is read, its frames dropped, until the client closes
+ * it, or is silent for {@link LINGER_QUIET_MS}, or {@link LINGER_MS} have passed; then it closes.
+ */
+function closeWhenQuiet(socket: SessionSocket, code: number, reason: string): void {
+  let heard = performance.now();
+  const started = heard;
+  let timer: ReturnType<typeof setTimeout>;
+  const look = () => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const now = performance.now();
+    if (now - heard >= LINGER_QUIET_MS || now - started >= LINGER_MS) socket.close(code, reason);
+    else timer = setTimeout(look, LINGER_QUIET_MS);
+  };
+  socket.onmessage = () => heard = performance.now();
+  socket.onclose = () => clearTimeout(timer);
+  timer = setTimeout(look, LINGER_QUIET_MS);
 }
 
 /** The UTF-8 size of a text frame, counted exactly only when it could pass `limit`. */

@@ -30,9 +30,13 @@ export interface ChildServer extends AsyncDisposable {
  * Serve the fuzz App in a child process with `--expose-gc` and a capped V8 heap.
  *
  * @param maxHeapMb `--max-old-space-size`: the process dies if its old space passes this.
+ * @param env Extra environment variables (`FUZZ_APP_RATE_LIMIT`: messages/s per connection).
  * @returns The running server.
  */
-export async function serveFuzzApp(maxHeapMb = 256): Promise<ChildServer> {
+export async function serveFuzzApp(
+  maxHeapMb = 256,
+  env: Record<string, string> = {},
+): Promise<ChildServer> {
   const child = spawnDeno([
     "run",
     "-A",
@@ -44,7 +48,7 @@ export async function serveFuzzApp(maxHeapMb = 256): Promise<ChildServer> {
     "0",
     "--host",
     "127.0.0.1",
-  ]);
+  ], env);
   let port: number;
   try {
     port = Number((await child.waitFor(/on http:\/\/127\.0\.0\.1:(\d+)\//, 30_000))[1]);

@@ -146,17 +146,25 @@ Deno.test("maxSessions must be a whole number of at least 1", () => {
 
 // Rate limit
 
-/** Send `input` now and every `ms` after, while the socket is open. */
+/**
+ * Send `input` now and every `ms` after, while the socket is open, until a closing error frame
+ * (`"closing":true`) says the server closes: as a client should (a client still sending when the
+ * server closes can lose the 1008 to a connection reset, see docs/protocol.md).
+ */
 function keepSending(peer: Peer, input: unknown, ms: number): () => void {
+  let closing = false;
+  peer.socket.addEventListener("message", (event) => {
+    if (typeof event.data === "string" && event.data.includes('"closing":true')) closing = true;
+  });
   const send = () => {
-    if (peer.socket.readyState === WebSocket.OPEN) peer.send(input);
+    if (!closing && peer.socket.readyState === WebSocket.OPEN) peer.send(input);
   };
   send();
   const timer = setInterval(send, ms);
   return () => clearInterval(timer);
 }
 
-Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once, then close 1008 if it goes on", async () => {
+Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once, then a closing RATE_LIMITED and close 1008 if it goes on", async () => {
   let handled = 0;
   const app = new App({ rateLimit: { messages: 5, graceMs: 200 } }).realtime("/realtime", {}, (
     input,
@@ -179,8 +187,10 @@ Deno.test("a connection over its message rate gets RATE_LIMITED (retryable) once
   assert.equal(close.reason, "rate limit exceeded");
   const controls = frames.filter((frame): frame is string => typeof frame === "string")
     .map((text) => JSON.parse(text) as ErrorFrame);
-  assert.deepEqual(controls.map((frame) => frame.error), ["RATE_LIMITED"]);
+  assert.deepEqual(controls.map((frame) => frame.error), ["RATE_LIMITED", "RATE_LIMITED"]);
   assert.equal(controls[0].retryable, true);
+  assert.equal(controls[0].closing, undefined, "the warning leaves the session open");
+  assert.equal(controls[1].closing, true, "the last frame says the session is closed");
   assert.match(controls[0].reason, /^over the rate limit of 5 messages\/s/);
   const outputs = frames.filter((frame) => typeof frame !== "string");
   assert.ok(outputs.length >= 5, `the burst was handled: ${outputs.length}`);

@@ -211,7 +211,7 @@ Deno.test("log marks a session closed for its rate with 1008 at level warn", asy
   assert.equal(close.code, 1008);
   assert.equal(close.level, "warn");
   assert.equal(close.rateLimited, 2);
-  assert.deepEqual(close.errors, { RATE_LIMITED: 1 });
+  assert.deepEqual(close.errors, { RATE_LIMITED: 2 }); // the warning, then the closing frame
 });
 
 Deno.test("rally serve logs JSON lines by default and RALLY_LOG=off silences them", async () => {

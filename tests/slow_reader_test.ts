@@ -6,6 +6,7 @@
  * send the outputs in order once the client reads again.
  */
 import assert from "node:assert/strict";
+import { rssReturns } from "./_attack.ts";
 import { mb, serveFuzzApp, type Stats } from "./_child_server.ts";
 import { codec, delay, Op, rawConnect, type RawWebSocket, within } from "./_realtime_helpers.ts";
 
@@ -103,4 +104,32 @@ Deno.test("a slow reader without a count bound: the server holds the pending inp
     assert.equal(dropped, 0);
     assert.deepEqual(outputs, [...Array(300).keys()]);
   });
+});
+
+Deno.test("slow readers with 4 MiB inputs: RSS per session within the stated bound, and back within seconds after they leave", async () => {
+  // docs/protocol.md: per session, the pending bounds (here 8 inputs) + the input in the handler
+  // + one output + the 1 MiB high-water mark + Deno's frame in flight: 8 × 4 + 4 + 0.25 + 1 + 4
+  // = 41.25 MiB. Measured before the fix: 57 MB per session, and 100+ MB kept after they left.
+  const attackers = 4;
+  const pad = new Uint8Array(4 * 2 ** 20);
+  await using server = await serveFuzzApp(1024);
+  const before = await server.stats();
+  const sockets = await Promise.all(Array.from({ length: attackers }, async () => {
+    const { socket } = await rawConnect(server.port, "/slow-dropping");
+    for (let n = 0; n < 24; n++) {
+      await socket.writeFrame(Op.binary, codec.encode({ n, out: OUTPUT_BYTES, pad }));
+    }
+    return socket;
+  }));
+  const stuck = await whenStalled(server, "/slow-dropping");
+  const perSession = (stuck.memory.rss - before.memory.rss) / attackers;
+  for (const socket of sockets) socket[Symbol.dispose]();
+  for (let i = 0; i < 100 && (await server.stats()).sessions > 0; i++) await delay(20);
+  const { stats: after, ms } = await rssReturns(server, before, 32 * 2 ** 20);
+  console.log(
+    `slow readers with 4 MiB inputs: ${mb(perSession)} of RSS per session while stuck ` +
+      `(bound 41.25 MiB); rss ${mb(before.memory.rss)} → ${mb(stuck.memory.rss)} → ` +
+      `${mb(after.memory.rss)} ${ms.toFixed(0)} ms after they left`,
+  );
+  assert.ok(perSession < 41.25 * 2 ** 20, `${mb(perSession)} per session`);
 });

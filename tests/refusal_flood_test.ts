@@ -105,7 +105,8 @@ for (
         } → ${mb(after.memory.rss)} (${ms.toFixed(0)} ms after); good client ${served.count} ` +
         `round trips, max ${served.max.toFixed(0)} ms`,
     );
-    assert.ok(sent < 20_000, "the server closed the connection before the flood ended");
+    // Tiny frames can all fit in the sockets' buffers before a loaded server reacts, so how many
+    // were sent says little; the closing frame below is the server's decision to end the session.
     const last = errors.at(-1);
     assert.equal(last?.closing, true, "the last error frame says the session is closed");
     // The refusals, then the closing frame; the 1008 itself is lost to a client still sending

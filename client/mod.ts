@@ -50,3 +50,24 @@ export {
   type RealtimeErrorOptions,
   type WebSocketMessage,
 } from "../protocol.ts";
+export {
+  client,
+  type ClientOptions,
+  type PathsOf,
+  type RouteAt,
+  type TypedClient,
+  type TypedConnection,
+} from "./typed.ts";
+export type {
+  EndpointType,
+  RealtimeMode,
+  RealtimeType,
+  Routed,
+  RoutesOf,
+  RouteType,
+  RouteTypes,
+  StreamType,
+  WebSocketType,
+  WireInput,
+  WireOutput,
+} from "../route_types.ts";

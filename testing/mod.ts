@@ -68,8 +68,15 @@ export interface TestClient<A> extends TypedClient<RoutesOf<A>>, AsyncDisposable
    */
   webSocket(path: string, headers?: Record<string, string>): WebSocket;
   /**
-   * Cut the sockets still open (as a lost connection would: 1006 on both ends) and stop
-   * serving the URL. The App itself keeps running: `app.drain()` stops it.
+   * Cut every open socket as a lost connection would (1006 on both ends, no close frame); the
+   * App goes on serving new connections: what a client's reconnect logic is tested with.
+   *
+   * @returns When every socket has closed.
+   */
+  disconnect(): Promise<void>;
+  /**
+   * Cut the sockets still open (as {@link TestClient.disconnect} does) and stop serving the
+   * URL. The App itself keeps running: `app.drain()` stops it.
    *
    * @returns When every socket has closed.
    */
@@ -131,11 +138,14 @@ export function testClient<A extends FetchHandler>(
 
   const remove = addMemoryHost(url.host, { fetch: appFetch, socket: webSocket });
   const typed = client<A>(base, options);
-  const close = async () => {
-    remove();
+  const disconnect = async () => {
     const open = [...sockets];
     for (const socket of open) socket.terminate();
     await Promise.all(open.flatMap((socket) => [socket.closed, socket.peer!.closed]));
+  };
+  const close = () => {
+    remove();
+    return disconnect();
   };
   return {
     ...typed,
@@ -146,6 +156,7 @@ export function testClient<A extends FetchHandler>(
           : new Request(new URL(input, url), init),
       ),
     webSocket: (path, headers) => webSocket(socketUrl(new URL(path, url)), headers),
+    disconnect,
     close,
     [Symbol.asyncDispose]: close,
   };

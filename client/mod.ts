@@ -53,10 +53,15 @@ export {
 export {
   client,
   type ClientOptions,
+  type InputArgs,
+  type InputAt,
+  type OutputAt,
   type PathsOf,
   type RouteAt,
   type TypedClient,
   type TypedConnection,
+  type Untyped,
+  type UntypedRoutes,
 } from "./typed.ts";
 export type {
   EndpointType,

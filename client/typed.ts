@@ -33,16 +33,27 @@ export interface ClientOptions {
   headers?: Record<string, string>;
 }
 
-/** The route types a client assumes for an App whose routes are unknown to the type system. */
-interface LooseRoutes {
+/**
+ * The route types a typed client assumes, by kind, for an App whose routes its type does not
+ * carry (a subclass that declared none): any path, the untyped client's input and output types.
+ */
+export interface UntypedRoutes {
+  /** Any HTTP endpoint. */
   endpoint: EndpointType<unknown, Record<string, unknown>>;
+  /** Any SSE endpoint. */
   stream: StreamType<unknown, Record<string, unknown>>;
+  /** Any realtime endpoint. */
   realtime: RealtimeType<Record<string, unknown>, Record<string, unknown>, RealtimeMode>;
+  /** Any raw WebSocket endpoint. */
   websocket: WebSocketType;
 }
 
-/** Whether a route map is unknown (an App that declared no route types): any path goes. */
-type Loose<R> = [keyof R] extends [never] ? true : string extends keyof R ? true : false;
+/**
+ * Whether a route map is unknown (no paths, or any `string`): then any path goes.
+ *
+ * @typeParam R The route types.
+ */
+export type Untyped<R> = [keyof R] extends [never] ? true : string extends keyof R ? true : false;
 
 /**
  * The paths of a route map's routes of one kind (any `string` when the routes are unknown).
@@ -50,7 +61,7 @@ type Loose<R> = [keyof R] extends [never] ? true : string extends keyof R ? true
  * @typeParam R The route types.
  * @typeParam K The kind of route.
  */
-export type PathsOf<R, K extends RouteType["kind"]> = Loose<R> extends true ? string
+export type PathsOf<R, K extends RouteType["kind"]> = Untyped<R> extends true ? string
   : { [P in keyof R]: R[P] extends { readonly kind: K } ? P : never }[keyof R] & string;
 
 /**
@@ -60,19 +71,38 @@ export type PathsOf<R, K extends RouteType["kind"]> = Loose<R> extends true ? st
  * @typeParam P The path.
  * @typeParam K The kind of route.
  */
-export type RouteAt<R, P, K extends keyof LooseRoutes> = Loose<R> extends true ? LooseRoutes[K]
+export type RouteAt<R, P, K extends keyof UntypedRoutes> = Untyped<R> extends true
+  ? UntypedRoutes[K]
   : R[P & keyof R];
 
-/** What a client sends to the route at a path. */
-type InputAt<R, P, K extends keyof LooseRoutes> = RouteAt<R, P, K> extends
+/**
+ * What a client sends to the route at a path.
+ *
+ * @typeParam R The route types.
+ * @typeParam P The path.
+ * @typeParam K The kind of route.
+ */
+export type InputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> extends
   { readonly input: infer I } ? I : never;
 
-/** What a client gets from the route at a path. */
-type OutputAt<R, P, K extends keyof LooseRoutes> = RouteAt<R, P, K> extends
+/**
+ * What a client gets from the route at a path.
+ *
+ * @typeParam R The route types.
+ * @typeParam P The path.
+ * @typeParam K The kind of route.
+ */
+export type OutputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> extends
   { readonly output: infer O } ? O : never;
 
-/** The arguments after the path: the input (optional when the route takes `undefined`), then options. */
-type InputArgs<I, Options> = undefined extends I ? [input?: I, options?: Options]
+/**
+ * The arguments after the path: the input (optional when the route takes `undefined`), then
+ * options.
+ *
+ * @typeParam I The route's input.
+ * @typeParam Options The call's options.
+ */
+export type InputArgs<I, Options> = undefined extends I ? [input?: I, options?: Options]
   : [input: I, options?: Options];
 
 /**

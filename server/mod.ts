@@ -50,7 +50,13 @@ export type {
   RealtimeMode,
 } from "./realtime.ts";
 export type { RateLimit } from "./middleware/rate_limit.ts";
-export type { EndpointAdded, RealtimeAdded, StreamAdded, WebSocketAdded } from "./route_typing.ts";
+export type {
+  EndpointAdded,
+  RealtimeAdded,
+  RouteAdded,
+  StreamAdded,
+  WebSocketAdded,
+} from "./route_typing.ts";
 export type {
   EndpointType,
   RealtimeType,

@@ -15,19 +15,15 @@ import type {
   WebSocketType,
 } from "../route_types.ts";
 
-/** A schema, or `unknown` for none. */
-type Given<S> = [S] extends [undefined] ? unknown : S;
-
-/** What a handler returns, awaited. */
-type Returned<H> = H extends (...args: never[]) => infer R ? Awaited<R> : unknown;
-
-/** What a handler yields (an async iterable or an iterable of it). */
-type Yielded<H> = H extends (...args: never[]) => infer R
-  ? R extends AsyncIterable<infer X> | Iterable<infer X> ? X : unknown
-  : unknown;
-
-/** One route at one path, or nothing when the path is only known as `string`. */
-type At<P extends string, T extends RouteType> = string extends P ? Routed<Record<never, never>>
+/**
+ * What adding one route at a path adds to an App's type: nothing when the path is only known as
+ * `string`.
+ *
+ * @typeParam P The path.
+ * @typeParam T The route's type.
+ */
+export type RouteAdded<P extends string, T extends RouteType> = string extends P
+  ? Routed<Record<never, never>>
   : Routed<{ [K in P]: T }>;
 
 /**
@@ -38,9 +34,12 @@ type At<P extends string, T extends RouteType> = string extends P ? Routed<Recor
  * @typeParam O The output schema, if any; without one, what the handler returns.
  * @typeParam H The handler.
  */
-export type EndpointAdded<P extends string, I, O, H> = At<
+export type EndpointAdded<P extends string, I, O, H> = RouteAdded<
   P,
-  EndpointType<Given<I>, [O] extends [undefined] ? Returned<H> : O>
+  EndpointType<
+    [I] extends [undefined] ? unknown : I,
+    [O] extends [undefined] ? H extends (...args: never[]) => infer R ? Awaited<R> : unknown : O
+  >
 >;
 
 /**
@@ -51,9 +50,14 @@ export type EndpointAdded<P extends string, I, O, H> = At<
  * @typeParam O The output schema, if any; without one, what the handler yields.
  * @typeParam H The handler.
  */
-export type StreamAdded<P extends string, I, O, H> = At<
+export type StreamAdded<P extends string, I, O, H> = RouteAdded<
   P,
-  StreamType<Given<I>, [O] extends [undefined] ? Yielded<H> : O>
+  StreamType<
+    [I] extends [undefined] ? unknown : I,
+    [O] extends [undefined]
+      ? H extends (...args: never[]) => AsyncIterable<infer X> | Iterable<infer X> ? X : unknown
+      : O
+  >
 >;
 
 /**
@@ -65,11 +69,15 @@ export type StreamAdded<P extends string, I, O, H> = At<
  * @typeParam M The mode.
  * @typeParam H The handler.
  */
-export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = At<
+export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = RouteAdded<
   P,
   RealtimeType<
-    Given<I>,
-    [O] extends [undefined] ? M extends "server_streaming" | "bidi" ? Yielded<H> : Returned<H>
+    [I] extends [undefined] ? unknown : I,
+    [O] extends [undefined]
+      ? M extends "server_streaming" | "bidi"
+        ? H extends (...args: never[]) => AsyncIterable<infer X> ? X : unknown
+      : H extends (...args: never[]) => infer R ? Awaited<R>
+      : unknown
       : O,
     M
   >
@@ -80,4 +88,4 @@ export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = A
  *
  * @typeParam P The path.
  */
-export type WebSocketAdded<P extends string> = At<P, WebSocketType>;
+export type WebSocketAdded<P extends string> = RouteAdded<P, WebSocketType>;

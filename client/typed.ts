@@ -204,17 +204,22 @@ export interface TypedClient<R> {
  * ```ts
  * import { App } from "@rally/rally/server";
  * import { client } from "@rally/rally/client";
+ * import { testClient } from "@rally/rally/testing";
  * import { z } from "zod";
+ * import assert from "node:assert/strict";
  *
  * const app = new App().endpoint(
  *   "/",
  *   { input: z.object({ prompt: z.string() }) },
  *   (input) => ({ output: input.prompt }),
  * );
- * const api = client<typeof app>("http://127.0.0.1:8000");
- * const call = () => api.run("/", { prompt: "hi" }); // Promise<{ output: string }>
+ * await using t = testClient(app); // in memory here; a server's URL works the same
+ * const api = client<typeof app>(t.url);
+ * const { output } = await api.run("/", { prompt: "hi" }); // output: string
+ * assert.equal(output, "hi");
  * // @ts-expect-error no HTTP endpoint at /nope
  * const wrong = () => api.run("/nope", { prompt: "hi" });
+ * assert.equal(typeof wrong, "function");
  * ```
  */
 export function client<A>(

@@ -126,7 +126,7 @@ export function testClient<A extends FetchHandler>(
   const url = new URL(options.url ?? `http://test-${++hosts}.rally.invalid`);
   const base = url.href.replace(/\/$/, "");
   const sockets = new Set<MemorySocket>();
-  const appFetch = async (request: Request) => await app.fetch(request);
+  const appFetch = (request: Request) => fetchIn(app, request);
 
   const webSocket = (target: URL, headers?: Record<string, string>): WebSocket => {
     const { client: end, server } = socketPair(target.href);
@@ -160,6 +160,53 @@ export function testClient<A extends FetchHandler>(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * `app.fetch` as `fetch` behaves for its caller: aborting the request's signal rejects a
+ * response still awaited, and errors a body still being read (cancelling the App's stream, as a
+ * client that hangs up does).
+ */
+async function fetchIn(app: FetchHandler, request: Request): Promise<Response> {
+  const signal = request.signal;
+  signal.throwIfAborted();
+  const aborted = new Promise<never>((_, reject) =>
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true })
+  );
+  aborted.catch(() => {});
+  const response = await Promise.race([app.fetch(request), aborted]);
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  let onAbort: (() => void) | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      onAbort = () => {
+        controller.error(signal.reason);
+        reader.cancel(signal.reason).catch(() => {});
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        signal.removeEventListener("abort", onAbort!);
+        controller.close();
+      } catch (error) {
+        signal.removeEventListener("abort", onAbort!);
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      signal.removeEventListener("abort", onAbort!);
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** The `ws(s)://` form of an `http(s)://` URL. */

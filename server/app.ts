@@ -511,7 +511,8 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
   static endpoint<
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
-  >(path: string, options: EndpointOptions<I, O> = {}): EndpointDecorator<I, O> {
+    P extends string = string,
+  >(path: P, options: EndpointOptions<I, O> = {}): EndpointDecorator<I, O, P> {
     return endpointDecorator(path, options);
   }
 
@@ -541,10 +542,11 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
     O extends Schema | undefined = undefined,
     B extends number | undefined = undefined,
     M extends RealtimeMode = "unary",
+    P extends string = string,
   >(
-    path: string,
+    path: P,
     options: RealtimeEndpointOptions<I, O, B, M> = {},
-  ): RealtimeDecorator<I, O, B, M> {
+  ): RealtimeDecorator<I, O, B, M, P> {
     return realtimeDecorator(path, options);
   }
 
@@ -567,7 +569,10 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * }
    * ```
    */
-  static websocket(path: string, options: WebSocketOptions = {}): WebSocketDecorator {
+  static websocket<P extends string = string>(
+    path: P,
+    options: WebSocketOptions = {},
+  ): WebSocketDecorator<P> {
     return websocketDecorator(path, options);
   }
 
@@ -617,7 +622,8 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
   static stream<
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
-  >(path: string, options: StreamEndpointOptions<I, O> = {}): StreamDecorator<I, O> {
+    P extends string = string,
+  >(path: P, options: StreamEndpointOptions<I, O> = {}): StreamDecorator<I, O, P> {
     return streamDecorator(path, options);
   }
 

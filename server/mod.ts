@@ -51,9 +51,11 @@ export type {
 } from "./realtime.ts";
 export type { RateLimit } from "./middleware/rate_limit.ts";
 export type {
+  DeclaredRoute,
   EndpointAdded,
   RealtimeAdded,
   RouteAdded,
+  RouteShape,
   StreamAdded,
   WebSocketAdded,
 } from "./route_typing.ts";

@@ -13,6 +13,8 @@ import type {
   RouteType,
   StreamType,
   WebSocketType,
+  WireInput,
+  WireOutput,
 } from "../route_types.ts";
 
 /**
@@ -89,3 +91,32 @@ export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = R
  * @typeParam P The path.
  */
 export type WebSocketAdded<P extends string> = RouteAdded<P, WebSocketType>;
+
+/**
+ * What a decorator's route must be declared as: its kind, and the wire types of the schemas it
+ * was given (a route without a schema is not checked there).
+ *
+ * @typeParam K The kind of route.
+ * @typeParam I The input schema, if any.
+ * @typeParam O The output schema, if any.
+ */
+export type RouteShape<K extends RouteType["kind"], I, O> =
+  & { readonly kind: K }
+  & ([I] extends [undefined] ? unknown : { readonly input: WireInput<I> })
+  & ([O] extends [undefined] ? unknown : { readonly output: WireOutput<O> });
+
+/**
+ * `unknown` when an App subclass declares no route types, or declares the route at `P` as `T`;
+ * else an object naming the mismatch, which the decorator's context does not have: the
+ * decorator then fails to compile, with that name in the message.
+ *
+ * @typeParam This The App subclass.
+ * @typeParam P The route's path.
+ * @typeParam T What the declaration must match.
+ */
+export type DeclaredRoute<This, P extends string, T> = string extends P ? unknown
+  : This extends { readonly "~routes"?: infer R } ? [keyof NonNullable<R>] extends [never] ? unknown
+    : P extends keyof NonNullable<R> ? NonNullable<R>[P] extends T ? unknown
+      : { readonly "route declared otherwise in App<...>": P }
+    : { readonly "route not declared in App<...>": P }
+  : unknown;

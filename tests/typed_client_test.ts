@@ -34,7 +34,10 @@ const builder = new App({ name: "typed" })
     for await (const message of socket) socket.send(message);
   });
 
-/** The class form: the routes' types are declared in one `extends App<{ ... }>`. */
+/**
+ * The class form: the routes' types are declared in one `extends App<{ ... }>`, and each
+ * decorator checks its route against the declaration.
+ */
 class ClassApp extends App<{
   "/": EndpointType<typeof Input, typeof Output>;
   "/realtime": RealtimeType<typeof Input, typeof Output>;
@@ -49,8 +52,38 @@ class ClassApp extends App<{
     return { output: input.prompt.toUpperCase() };
   }
 
+  @App.get("/page")
+  page(): Response {
+    return new Response("GET routes are not part of the typed client");
+  }
+}
+
+/** A declaration that drifted from the decorators fails to compile at each decorator. */
+class Drifted extends App<{
+  "/": EndpointType<typeof Input, typeof Output>;
+  "/live": RealtimeType<typeof Input, typeof Output, "bidi">;
+}> {
+  // @ts-expect-error "/" is declared as an HTTP endpoint, not a realtime route
+  @App.realtime("/", { input: Input, output: Output })
+  notAnEndpoint(input: z.infer<typeof Input>): z.input<typeof Output> {
+    return { output: input.prompt };
+  }
+
+  // @ts-expect-error "/live" is declared bidi, decorated unary
+  @App.realtime("/live", { input: Input, output: Output })
+  wrongMode(input: z.infer<typeof Input>): z.input<typeof Output> {
+    return { output: input.prompt };
+  }
+
+  // @ts-expect-error "/undeclared" is not declared in App<...>
   @App.websocket("/undeclared")
   undeclared(_socket: WebSocketSession): void {}
+
+  // @ts-expect-error the declared input is Input's, not Output's
+  @App.endpoint("/", { input: Output, output: Output })
+  otherInput(input: z.infer<typeof Output>): z.input<typeof Output> {
+    return input;
+  }
 }
 
 /** Type-level checks only: never called. */
@@ -133,8 +166,8 @@ function typeChecks(api: TypedClient<RoutesOf<typeof builder>>, classApi: TypedC
       // @ts-expect-error the class declares no HTTP endpoint at /realtime
       await typed.run("/realtime", { prompt: "hi" });
       // @ts-expect-error routes the class does not declare are unknown to its type
-      await typed.ws("/undeclared");
-      return [out, classApi];
+      await typed.ws("/page");
+      return [out, classApi, Drifted];
     },
   ];
 }

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { App, runnerOf } from "../server/app.ts";
 import { upgradeWith } from "../server/upgrade.ts";
 import { client, type ClientOptions, type TypedClient } from "../client/typed.ts";
 import { addMemoryHost } from "../client/memory.ts";
@@ -102,7 +103,8 @@ let hosts = 0;
  * buffering, batching, streaming modes, meta frames, limits and close codes.
  *
  * @typeParam A The App's type.
- * @param app The App (`setup()` runs on the first request, as under `deno serve`).
+ * @param app The App (`setup()` runs on the first request, as under `deno serve`; an App that
+ * was drained starts again, as under a new `serve()`), or any fetch handler.
  * @param options The base URL, and credentials and headers for every typed call.
  * @returns The test client.
  * @example
@@ -123,6 +125,8 @@ export function testClient<A extends FetchHandler>(
   app: A,
   options: TestClientOptions = {},
 ): TestClient<A> {
+  // As serve() does, an App whose last run ended (drained) starts a new one.
+  if (app instanceof App) runnerOf(app);
   const url = new URL(options.url ?? `http://test-${++hosts}.rally.invalid`);
   const base = url.href.replace(/\/$/, "");
   const sockets = new Set<MemorySocket>();

@@ -178,3 +178,16 @@ Deno.test("testing: the test client is typed from a class-form App's declaration
   await using ws = await wsConnect(t.url, { path: "/live" });
   assert.equal(typeof ws.send, "function");
 });
+
+Deno.test("testing: a drained App starts again under a new test client, as under a new serve()", async () => {
+  let setups = 0;
+  const app = new App({ setup: () => void setups++ }).endpoint("/", {}, () => ({ setups }));
+  {
+    await using t = testClient(app);
+    assert.deepEqual(await t.run("/"), { setups: 1 });
+    await app.drain(0);
+    assert.equal((await t.fetch("/health")).status, 503);
+  }
+  await using t = testClient(app);
+  assert.deepEqual(await t.run("/"), { setups: 2 });
+});

@@ -5,6 +5,7 @@
  */
 import { HttpError } from "../protocol.ts";
 import { codec } from "./frames.ts";
+import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 import { fetchFailed } from "./unreachable.ts";
 
@@ -59,7 +60,7 @@ export async function run<O = Record<string, unknown>>(
   const href = target(url, options.path ?? "/");
   let response: Response;
   try {
-    response = await fetch(href, {
+    response = await clientFetch(href, {
       method: "POST",
       headers,
       body: msgpack ? codec.encode(options.input) : JSON.stringify(options.input ?? null),

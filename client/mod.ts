@@ -50,3 +50,29 @@ export {
   type RealtimeErrorOptions,
   type WebSocketMessage,
 } from "../protocol.ts";
+export {
+  client,
+  type ClientOptions,
+  type InputArgs,
+  type InputAt,
+  type OutputAt,
+  type PathsOf,
+  type RouteAt,
+  type TypedClient,
+  type TypedConnection,
+  type Untyped,
+  type UntypedRoutes,
+} from "./typed.ts";
+export type {
+  EndpointType,
+  RealtimeMode,
+  RealtimeType,
+  Routed,
+  RoutesOf,
+  RouteType,
+  RouteTypes,
+  StreamType,
+  WebSocketType,
+  WireInput,
+  WireOutput,
+} from "../route_types.ts";

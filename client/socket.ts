@@ -6,6 +6,7 @@
  */
 import { RealtimeError } from "../protocol.ts";
 import { whyNotConnected } from "./unreachable.ts";
+import { memoryHost } from "./memory.ts";
 
 /** Options every client socket takes. */
 export interface SocketOptions {
@@ -134,7 +135,8 @@ export function openSocket(
   const headers = options.key
     ? { ...options.headers, authorization: `Key ${options.key}` }
     : options.headers;
-  const socket = headers
+  const memory = memoryHost(url);
+  const socket = memory ? memory.socket(url, headers) : headers
     // Deno's WebSocket takes headers in a second argument; browsers never get here.
     ? new (WebSocket as unknown as new (
       url: URL,

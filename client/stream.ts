@@ -5,6 +5,7 @@
  */
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { httpError } from "./http.ts";
+import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 import { fetchFailed } from "./unreachable.ts";
 
@@ -97,7 +98,7 @@ async function* events<O>(
   else if (options.key) headers.authorization = `Key ${options.key}`;
   try {
     const href = endpointUrl(url, options.path ?? "/", false);
-    const response = await fetch(href, {
+    const response = await clientFetch(href, {
       method: "POST",
       headers,
       body: JSON.stringify(options.input ?? null),

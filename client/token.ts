@@ -6,6 +6,7 @@
  * @module
  */
 import { httpError } from "./http.ts";
+import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 
 /** Options of {@link fetchToken}. */
@@ -45,7 +46,7 @@ export interface FetchTokenOptions {
  * ```
  */
 export async function fetchToken(url: string | URL, options: FetchTokenOptions): Promise<string> {
-  const response = await fetch(endpointUrl(url, "/tokens", false), {
+  const response = await clientFetch(endpointUrl(url, "/tokens", false), {
     method: "POST",
     headers: {
       "content-type": "application/json",

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { clientFetch } from "./memory.ts";
 
 /** How long the follow-up request may take, in ms. */
 const PROBE_MS = 3_000;
@@ -132,7 +133,11 @@ async function probeHttp(
   const timer = setTimeout(stop, PROBE_MS);
   signal?.addEventListener("abort", stop, { once: true });
   try {
-    const response = await fetch(target, { headers, signal: abort.signal, redirect: "manual" });
+    const response = await clientFetch(target, {
+      headers,
+      signal: abort.signal,
+      redirect: "manual",
+    });
     let detail: string | undefined;
     if ((response.headers.get("content-type") ?? "").includes("json")) {
       const body = await response.json().catch(() => undefined);

@@ -34,6 +34,8 @@ import {
 } from "./realtime.ts";
 import { OWN_PATHS } from "./response.ts";
 import type { EndpointRoute, RealtimeRoute, Route, StreamRoute } from "./routes.ts";
+import type { EndpointAdded, RealtimeAdded, StreamAdded, WebSocketAdded } from "./route_typing.ts";
+import type { RouteTypes } from "../route_types.ts";
 import { Runner } from "./runner.ts";
 import { serve } from "./serve.ts";
 import type { Schema } from "./schema.ts";
@@ -104,8 +106,13 @@ export interface App extends AppFields {}
  *
  * export default new EchoApp(); // named "echo-app"
  * ```
+ *
+ * @typeParam Routes The routes' types as a client sees them: the builder methods add to them
+ * (`typeof app` carries them); a subclass declares them (`extends App<{ ... }>`).
  */
-export class App {
+export class App<Routes extends RouteTypes = Record<never, never>> {
+  /** The route types (for `client<typeof app>`; type-level only: never set at run time). */
+  declare readonly "~routes"?: Routes;
   /** The app's name (fal's app name). Default: a subclass's name in kebab case, else `"rally"`. */
   name: string;
   #routes: Route[] = [];
@@ -212,13 +219,18 @@ export class App {
    * }));
    * ```
    */
-  endpoint<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined>(
-    path: string,
+  endpoint<
+    I extends Schema | undefined = undefined,
+    O extends Schema | undefined = undefined,
+    P extends string = string,
+    H extends EndpointHandler<I, O> = EndpointHandler<I, O>,
+  >(
+    path: P,
     options: EndpointOptions<I, O>,
-    handler: EndpointHandler<I, O>,
-  ): this {
+    handler: H,
+  ): this & EndpointAdded<P, I, O, H> {
     checkMessageBytes(`add the endpoint route ${path}`, options.maxMessageBytes);
-    return this.#add({
+    return this.#add<EndpointAdded<P, I, O, H>>({
       kind: "endpoint",
       path,
       route: {
@@ -255,13 +267,15 @@ export class App {
     O extends Schema | undefined = undefined,
     B extends number | undefined = undefined,
     M extends RealtimeMode = "unary",
+    P extends string = string,
+    H extends RealtimeHandler<I, O, B, M> = RealtimeHandler<I, O, B, M>,
   >(
-    path: string,
+    path: P,
     options: RealtimeEndpointOptions<I, O, B, M>,
-    handler: RealtimeHandler<I, O, B, M>,
-  ): this {
+    handler: H,
+  ): this & RealtimeAdded<P, I, O, M, H> {
     checkMessageBytes(`add the realtime route ${path}`, options.maxMessageBytes);
-    return this.#add({
+    return this.#add<RealtimeAdded<P, I, O, M, H>>({
       kind: "realtime",
       path,
       route: realtimeRoute(path, options, handler as RealtimeRoute["handler"]),
@@ -284,16 +298,16 @@ export class App {
    * });
    * ```
    */
-  websocket(
-    path: string,
+  websocket<P extends string = string>(
+    path: P,
     optionsOrHandler: WebSocketOptions | WebSocketHandler,
     handler?: WebSocketHandler,
-  ): this {
+  ): this & WebSocketAdded<P> {
     const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
     const run = typeof optionsOrHandler === "function" ? optionsOrHandler : handler;
     if (!run) throw new TypeError("websocket() needs a handler");
     checkMessageBytes(`add the websocket route ${path}`, options.maxMessageBytes);
-    return this.#add({
+    return this.#add<WebSocketAdded<P>>({
       kind: "websocket",
       path,
       route: {
@@ -363,13 +377,18 @@ export class App {
    * });
    * ```
    */
-  stream<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined>(
-    path: string,
+  stream<
+    I extends Schema | undefined = undefined,
+    O extends Schema | undefined = undefined,
+    P extends string = string,
+    H extends StreamHandler<I, O> = StreamHandler<I, O>,
+  >(
+    path: P,
     options: StreamEndpointOptions<I, O>,
-    handler: StreamHandler<I, O>,
-  ): this {
+    handler: H,
+  ): this & StreamAdded<P, I, O, H> {
     checkMessageBytes(`add the stream route ${path}`, options.maxMessageBytes);
-    return this.#add({
+    return this.#add<StreamAdded<P, I, O, H>>({
       kind: "stream",
       path,
       route: {
@@ -492,7 +511,8 @@ export class App {
   static endpoint<
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
-  >(path: string, options: EndpointOptions<I, O> = {}): EndpointDecorator<I, O> {
+    P extends string = string,
+  >(path: P, options: EndpointOptions<I, O> = {}): EndpointDecorator<I, O, P> {
     return endpointDecorator(path, options);
   }
 
@@ -522,10 +542,11 @@ export class App {
     O extends Schema | undefined = undefined,
     B extends number | undefined = undefined,
     M extends RealtimeMode = "unary",
+    P extends string = string,
   >(
-    path: string,
+    path: P,
     options: RealtimeEndpointOptions<I, O, B, M> = {},
-  ): RealtimeDecorator<I, O, B, M> {
+  ): RealtimeDecorator<I, O, B, M, P> {
     return realtimeDecorator(path, options);
   }
 
@@ -548,7 +569,10 @@ export class App {
    * }
    * ```
    */
-  static websocket(path: string, options: WebSocketOptions = {}): WebSocketDecorator {
+  static websocket<P extends string = string>(
+    path: P,
+    options: WebSocketOptions = {},
+  ): WebSocketDecorator<P> {
     return websocketDecorator(path, options);
   }
 
@@ -598,11 +622,13 @@ export class App {
   static stream<
     I extends Schema | undefined = undefined,
     O extends Schema | undefined = undefined,
-  >(path: string, options: StreamEndpointOptions<I, O> = {}): StreamDecorator<I, O> {
+    P extends string = string,
+  >(path: P, options: StreamEndpointOptions<I, O> = {}): StreamDecorator<I, O, P> {
     return streamDecorator(path, options);
   }
 
-  #add(route: Route): this {
+  /** Add a route; `T` is what it adds to the App's type (its route type, type-level only). */
+  #add<T = unknown>(route: Route): this & T {
     if (!route.path.startsWith("/")) {
       throw new TypeError(`A path must start with "/": ${route.path}`);
     }
@@ -614,7 +640,7 @@ export class App {
     }
     this.#routes.push(route);
     this.#runner?.routesChanged();
-    return this;
+    return this as this & T;
   }
 }
 

@@ -14,23 +14,35 @@ import type { GetHandler } from "./get.ts";
 import type { EndpointHandler, EndpointOptions } from "./http.ts";
 import type { RealtimeEndpointOptions, RealtimeHandler, RealtimeMode } from "./realtime.ts";
 import type { Schema } from "./schema.ts";
+import type { DeclaredRoute, RouteShape } from "./route_typing.ts";
 import type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
 
 /**
  * A method decorator for route methods of an App subclass: the method takes and returns what a
- * handler of type `H` does, with the App as `this`.
+ * handler of type `H` does, with the App as `this`. When the subclass declares its route types
+ * (`extends App<{ ... }>`), the route at `P` must be declared there as `T`: a missing or
+ * different declaration is a compile error at the decorator.
  *
  * @typeParam H The handler type of the route.
+ * @typeParam P The route's path.
+ * @typeParam T What the declaration of the route must match.
  */
-export type RouteDecorator<H extends (...args: never[]) => unknown> = <This extends App>(
+export type RouteDecorator<
+  H extends (...args: never[]) => unknown,
+  P extends string = string,
+  T = unknown,
+> = <This extends App>(
   method: (this: This, ...args: Parameters<H>) => ReturnType<H>,
-  context: ClassMethodDecoratorContext<This>,
+  context: ClassMethodDecoratorContext<This> & DeclaredRoute<This, P, T>,
 ) => void;
 
 /** `@App.endpoint`: decorates an HTTP endpoint's handler. */
-export type EndpointDecorator<I extends Schema | undefined, O extends Schema | undefined> =
-  RouteDecorator<EndpointHandler<I, O>>;
+export type EndpointDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  P extends string = string,
+> = RouteDecorator<EndpointHandler<I, O>, P, RouteShape<"endpoint", I, O>>;
 
 /** `@App.realtime`: decorates a realtime endpoint's handler. */
 export type RealtimeDecorator<
@@ -38,14 +50,26 @@ export type RealtimeDecorator<
   O extends Schema | undefined,
   B extends number | undefined,
   M extends RealtimeMode,
-> = RouteDecorator<RealtimeHandler<I, O, B, M>>;
+  P extends string = string,
+> = RouteDecorator<
+  RealtimeHandler<I, O, B, M>,
+  P,
+  RouteShape<"realtime", I, O> & { readonly mode: M }
+>;
 
 /** `@App.websocket`: decorates a raw WebSocket endpoint's handler. */
-export type WebSocketDecorator = RouteDecorator<WebSocketHandler>;
+export type WebSocketDecorator<P extends string = string> = RouteDecorator<
+  WebSocketHandler,
+  P,
+  { readonly kind: "websocket" }
+>;
 
 /** `@App.stream`: decorates an SSE endpoint's handler, usually an async generator. */
-export type StreamDecorator<I extends Schema | undefined, O extends Schema | undefined> =
-  RouteDecorator<StreamHandler<I, O>>;
+export type StreamDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  P extends string = string,
+> = RouteDecorator<StreamHandler<I, O>, P, RouteShape<"stream", I, O>>;
 
 /**
  * Make `@App.endpoint(path, options)`.
@@ -54,10 +78,14 @@ export type StreamDecorator<I extends Schema | undefined, O extends Schema | und
  * @param options As for `app.endpoint()`.
  * @returns The decorator.
  */
-export function endpointDecorator<I extends Schema | undefined, O extends Schema | undefined>(
-  path: string,
+export function endpointDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  P extends string,
+>(
+  path: P,
   options: EndpointOptions<I, O>,
-): EndpointDecorator<I, O> {
+): EndpointDecorator<I, O, P> {
   return (method, context) =>
     register(context, (app) => app.endpoint(path, options, method.bind(app)));
 }
@@ -74,7 +102,8 @@ export function realtimeDecorator<
   O extends Schema | undefined,
   B extends number | undefined,
   M extends RealtimeMode,
->(path: string, options: RealtimeEndpointOptions<I, O, B, M>): RealtimeDecorator<I, O, B, M> {
+  P extends string,
+>(path: P, options: RealtimeEndpointOptions<I, O, B, M>): RealtimeDecorator<I, O, B, M, P> {
   return (method, context) =>
     register(
       context,
@@ -89,10 +118,10 @@ export function realtimeDecorator<
  * @param options As for `app.websocket()`.
  * @returns The decorator.
  */
-export function websocketDecorator(
-  path: string,
+export function websocketDecorator<P extends string>(
+  path: P,
   options: WebSocketOptions,
-): WebSocketDecorator {
+): WebSocketDecorator<P> {
   return (method, context) =>
     register(context, (app) => app.websocket(path, options, method.bind(app)));
 }
@@ -117,10 +146,14 @@ export function getDecorator(path: string): GetDecorator {
  * @param options As for `app.stream()`.
  * @returns The decorator.
  */
-export function streamDecorator<I extends Schema | undefined, O extends Schema | undefined>(
-  path: string,
+export function streamDecorator<
+  I extends Schema | undefined,
+  O extends Schema | undefined,
+  P extends string,
+>(
+  path: P,
   options: StreamEndpointOptions<I, O>,
-): StreamDecorator<I, O> {
+): StreamDecorator<I, O, P> {
   return (method, context) =>
     register(context, (app) => app.stream(path, options, method.bind(app)));
 }

@@ -50,6 +50,27 @@ export type {
   RealtimeMode,
 } from "./realtime.ts";
 export type { RateLimit } from "./middleware/rate_limit.ts";
+export type {
+  DeclaredRoute,
+  EndpointAdded,
+  RealtimeAdded,
+  RouteAdded,
+  RouteShape,
+  StreamAdded,
+  WebSocketAdded,
+} from "./route_typing.ts";
+export type {
+  EndpointType,
+  RealtimeType,
+  Routed,
+  RoutesOf,
+  RouteType,
+  RouteTypes,
+  StreamType,
+  WebSocketType,
+  WireInput,
+  WireOutput,
+} from "../route_types.ts";
 export type { InferInput, InferOutput, Schema, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
 export type { StreamEndpointOptions, StreamHandler } from "./stream.ts";

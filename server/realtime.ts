@@ -10,16 +10,9 @@ import type { RealtimeRoute } from "./routes.ts";
 import { checkNumber } from "./options.ts";
 import type { InferInput, InferOutput, Schema } from "./schema.ts";
 import { upgrade } from "./upgrade.ts";
+import type { RealtimeMode } from "../route_types.ts";
 
-/**
- * How a realtime session maps inputs to outputs (fal's four modes):
- * - `unary`: one output per input (or per batch);
- * - `server_streaming`: one input, then every item the handler yields, then the session ends;
- * - `client_streaming`: the handler reads all inputs (until the client's end message, an idle
- *   `sessionTimeout` or disconnect) and returns one output, then the session ends;
- * - `bidi`: the handler reads inputs and yields outputs; the session ends with its iterator.
- */
-export type RealtimeMode = "unary" | "server_streaming" | "client_streaming" | "bidi";
+export type { RealtimeMode };
 
 /** Options of a realtime endpoint. */
 export interface RealtimeEndpointOptions<

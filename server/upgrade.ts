@@ -14,6 +14,9 @@
  *   frame within 5 s: Deno would otherwise keep it, and its session, until the peer's TCP
  *   connection ends.
  *
+ * A request made by `testClient()` (`@rally/rally/testing`) is upgraded by it instead of Deno
+ * ({@link upgradeWith}): the server end of an in-memory socket pair, guarded the same way.
+ *
  * @module
  */
 import { CloseCode, errorFrame, TIMEOUT_REASON } from "../protocol.ts";
@@ -89,10 +92,11 @@ export interface Upgraded {
  */
 export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
   containAllocationFailures();
-  const { socket, response } = Deno.upgradeWebSocket(
-    request,
-    options.idleTimeout === undefined ? undefined : { idleTimeout: options.idleTimeout },
-  );
+  const denoOptions = options.idleTimeout === undefined
+    ? undefined
+    : { idleTimeout: options.idleTimeout };
+  const { socket, response } = upgraders.get(request)?.(request) ??
+    Deno.upgradeWebSocket(request, denoOptions);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let waiting = Number.isFinite(options.firstMessageTimeout);
   const stop = () => {
@@ -129,6 +133,22 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
   socket.addEventListener("close", stop);
   dropUnansweredClose(socket);
   return { socket, response, spoke: stop };
+}
+
+/** Upgrades one request in place of Deno: how `testClient()` connects without a port. */
+export type Upgrader = (request: Request) => { socket: WebSocket; response: Response };
+
+const upgraders = new WeakMap<Request, Upgrader>();
+
+/**
+ * Have a request upgraded by `upgrader` instead of Deno, when the App upgrades it: the seam of
+ * `testClient()`. Not part of the public API.
+ *
+ * @param request A request about to be passed to `app.fetch`.
+ * @param upgrader Makes the socket pair and the 101 response.
+ */
+export function upgradeWith(request: Request, upgrader: Upgrader): void {
+  upgraders.set(request, upgrader);
 }
 
 /** How long a peer has to answer a close frame before its connection is dropped, in ms. */

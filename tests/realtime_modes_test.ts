@@ -4,6 +4,7 @@ import { realtime, RealtimeError } from "../client/mod.ts";
 import { TIMEOUT_REASON } from "../protocol.ts";
 import { App } from "../server/mod.ts";
 import { listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
+import { inMemory } from "./_memory.ts";
 
 const Input = z.object({ n: z.number() });
 const TIMEOUT_FRAME = `{"type":"x-fal-error","error":"TIMEOUT","reason":"${TIMEOUT_REASON}"}`;
@@ -79,7 +80,7 @@ Deno.test("client_streaming input ends after an idle sessionTimeout", async () =
       return { ns };
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
   conn.send({ n: 2 });
@@ -100,7 +101,7 @@ Deno.test("client_streaming input ends on disconnect and ctx.signal aborts", asy
       return { seen };
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   const conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
   await waitFor(() => seen.length === 1, "the handler to read the input");
@@ -124,7 +125,7 @@ Deno.test("bidi interleaves inputs and outputs and ends with end()", async () =>
       yield { done: total };
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   for (const [n, total] of [[1, 1], [2, 3], [3, 6]]) {
     conn.send({ n }); // each output arrives before the next input is sent
@@ -179,7 +180,7 @@ Deno.test("client_streaming handler that catches an invalid input's RealtimeErro
       }
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
   conn.send({ n: "two" });
@@ -203,7 +204,7 @@ Deno.test("bidi handler that does not catch an invalid input sends its error fra
       for await (const input of inputs) yield { echo: input.n };
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({ n: 1 });
   assert.deepEqual(await conn.receive(), { echo: 1 });
@@ -253,7 +254,7 @@ Deno.test("a streaming handler that throws sends INTERNAL_ERROR, then the sessio
       throw new Error("stream broke");
     },
   );
-  await using server = listen(app);
+  await using server = inMemory(app);
   await using conn = await realtime(server.http, { path: "/rt" });
   conn.send({});
   assert.deepEqual(await conn.receive(), { n: 1 });

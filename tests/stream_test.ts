@@ -3,6 +3,7 @@ import { z } from "zod";
 import { HttpError, stream, StreamError } from "../client/mod.ts";
 import { App, type Context } from "../server/mod.ts";
 import { aborted, listen, waitFor, within } from "./_realtime_helpers.ts";
+import { inMemory } from "./_memory.ts";
 
 const Input = z.object({ prompt: z.string() });
 const Word = z.object({ word: z.string() });
@@ -56,7 +57,7 @@ Deno.test("stream answers text/event-stream with one data event per yielded outp
 });
 
 Deno.test("stream() yields each event's parsed data, in order", async () => {
-  await using server = listen(wordsApp());
+  await using server = inMemory(wordsApp());
   const words = await within(
     collect(stream(server.http, { path: "/words", input: { prompt: "Hello, streaming world" } })),
     "the stream",
@@ -70,7 +71,7 @@ Deno.test("stream() returns its iterable at once and sends nothing until iterate
     calls++;
     yield { calls };
   });
-  await using server = listen(app);
+  await using server = inMemory(app);
   const outputs = stream(server.http, { path: "/count" });
   assert.equal(typeof outputs[Symbol.asyncIterator], "function");
   assert.equal(calls, 0);
@@ -101,7 +102,7 @@ Deno.test("stream ends with an error event when the handler throws; stream() rej
 
 Deno.test("stream ends with an error event when an output fails the output schema", async () => {
   const errors: unknown[] = [];
-  await using server = listen(wordsApp(errors));
+  await using server = inMemory(wordsApp(errors));
   const seen: unknown[] = [];
   await assert.rejects(
     within(
@@ -144,7 +145,7 @@ Deno.test("stream answers 405 with Allow: POST to a GET", async () => {
 
 Deno.test("stream() against an endpoint that does not stream fails with a TypeError", async () => {
   const app = new App().endpoint("/", {}, () => ({ not: "a stream" }));
-  await using server = listen(app);
+  await using server = inMemory(app);
   await assert.rejects(collect(stream(server.http)), {
     name: "TypeError",
     message: /^Expected an event stream from .*, got application\/json/,
@@ -153,7 +154,7 @@ Deno.test("stream() against an endpoint that does not stream fails with a TypeEr
 
 Deno.test("breaking out of stream() cancels the request and the handler's ctx.signal fires", async () => {
   const { app, contexts } = waitingApp();
-  await using server = listen(app);
+  await using server = inMemory(app);
   for await (const output of stream(server.http, { path: "/wait" })) {
     assert.deepEqual(output, { started: true });
     break;
@@ -163,7 +164,7 @@ Deno.test("breaking out of stream() cancels the request and the handler's ctx.si
 
 Deno.test("aborting stream()'s signal cancels the request and the handler's ctx.signal fires", async () => {
   const { app, contexts } = waitingApp();
-  await using server = listen(app);
+  await using server = inMemory(app);
   const controller = new AbortController();
   const outputs = stream(server.http, { path: "/wait", signal: controller.signal });
   const error = await within(
@@ -219,7 +220,7 @@ Deno.test("stream() sends its token as a Bearer header, with extra headers", asy
       extra: ctx.request.headers.get("x-extra"),
     };
   });
-  await using server = listen(app);
+  await using server = inMemory(app);
   const outputs = await collect(
     stream(server.http, { path: "/who", token: "t0k", headers: { "x-extra": "1" } }),
   );

@@ -30,4 +30,4 @@
 export * from "./server/mod.ts";
 export * from "./client/mod.ts";
 export { Codec, DecodeError, type DecodeLimits, DEFAULT_DECODE_LIMITS } from "./codec.ts";
-export { type ErrorCode, VERSION } from "./protocol.ts";
+export { VERSION } from "./protocol.ts";

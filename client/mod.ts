@@ -43,6 +43,7 @@ export type {
   SessionDescriptionLike,
 } from "./peer.ts";
 export {
+  type ErrorCode,
   HttpError,
   type IceServer,
   type Issue,

@@ -61,7 +61,7 @@ export function runnerOf(app: App): Runner {
  * The App's options as its public properties: declared once, in {@link AppOptions}, and merged
  * into the class, so a subclass sets them as fields (`override keepAlive = 60`).
  */
-export interface App extends AppFields {}
+export interface App<Routes extends RouteTypes = Record<never, never>> extends AppFields {}
 
 /**
  * A rally app: endpoints registered with the builder methods or, in a subclass, with the

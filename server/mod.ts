@@ -77,6 +77,7 @@ export type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 export type { WebRtcOptions } from "./webrtc/signaling.ts";
 export type { WebSocketHandler, WebSocketOptions, WebSocketSession } from "./websocket.ts";
 export {
+  type ErrorCode,
   HttpError,
   type IceServer,
   type Issue,

@@ -30,6 +30,7 @@ export {
 } from "./client_module.ts";
 export type { Context } from "./context.ts";
 export type { CorsOptions } from "./middleware/cors.ts";
+export { devLog, formatRecord } from "./dev_log.ts";
 export type {
   EndpointDecorator,
   GetDecorator,

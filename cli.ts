@@ -26,12 +26,14 @@ import { type AppBrand, brandOf } from "./server/brand.ts";
 import { bundleClient } from "./server/client_module.ts";
 import type { LogLevel } from "./server/middleware/log.ts";
 import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./internal/cli_input.ts";
+import { devCommand } from "./cli/dev.ts";
 
 const HELP = {
   rally: `Usage: rally <command> [options]
 
 Commands:
   serve APP.ts     serve the App that a module default-exports
+  dev APP.ts       serve it while you edit: reload on change, readable logs, the route table
   call URL JSON    send one input to an endpoint and print the result(s)
   openapi APP.ts   print an App's OpenAPI document
   client OUT.js    write rally's browser client as one ES module (and OUT.js.map)
@@ -99,6 +101,8 @@ export async function main(args: string[]): Promise<number> {
     switch (command) {
       case "serve":
         return await serveCommand(rest);
+      case "dev":
+        return await devCommand(rest);
       case "call":
         return await callCommand(rest);
       case "openapi":

@@ -22,10 +22,10 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { realtime, RealtimeError, run, stream, wsConnect } from "./client/mod.ts";
-import { type AppBrand, brandOf } from "./server/brand.ts";
 import { bundleClient } from "./server/client_module.ts";
 import type { LogLevel } from "./server/middleware/log.ts";
 import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./internal/cli_input.ts";
+import { loadApp, startupLines, UsageError } from "./cli/app.ts";
 import { devCommand } from "./cli/dev.ts";
 
 const HELP = {
@@ -80,9 +80,6 @@ standalone ES module to OUT.js, with its source map in OUT.js.map, for your own 
 An App can also serve it itself: app.get("/rally.js", clientModule()).
   --minify     minify the module`,
 };
-
-/** Bad command-line arguments: one line on stderr, exit code 2. */
-class UsageError extends Error {}
 
 /**
  * Run the command line.
@@ -159,30 +156,6 @@ async function serveCommand(args: string[]): Promise<number> {
     return 1; // setup() or teardown() threw; the App's log has the error
   }
 }
-
-/** What `rally serve` prints once listening: the address, the playground, the routes. */
-function startupLines(app: ServedApp, brand: AppBrand, addr: Deno.NetAddr): string {
-  const base = `http://${addr.hostname}:${addr.port}`;
-  const routes = brand.routes(app);
-  const width = Math.max(0, ...routes.map((route) => route.path.length));
-  const lines = routes.map(({ kind, path }) => {
-    const method = kind === "endpoint" || kind === "stream" ? "POST" : "GET ";
-    return `  ${method} ${path.padEnd(width)}  ${KIND_NAMES[kind] ?? kind}`;
-  });
-  const docs = app.docs === false ? "" : typeof app.docs === "string" ? app.docs : "/docs";
-  const playground = docs ? ` (playground: ${base}${docs})` : "";
-  return [`rally: serving ${app.name} on ${base}/${playground}`, ...lines].join("\n");
-}
-
-/** How the startup lines name each kind of route. */
-const KIND_NAMES: Record<string, string> = {
-  endpoint: "HTTP endpoint",
-  stream: "SSE stream",
-  realtime: "realtime (WebSocket)",
-  websocket: "raw WebSocket",
-  webrtc: "WebRTC signaling",
-  get: "GET route",
-};
 
 /** `deno serve --parallel` on a module that default-exports an instance of the App. */
 async function serveParallel(
@@ -359,44 +332,6 @@ function readPort(text: string): number {
   // Digits only: Number() would read "" (an empty PORT) as 0, a random port.
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`not a port: "${text}"`);
   return Number(text);
-}
-
-/** What the CLI uses of an App, whichever copy of rally made it. */
-interface ServedApp {
-  name: string;
-  log?: unknown;
-  /** The playground's path (`true` or unset: `/docs`), or `false` for none. */
-  docs?: boolean | string;
-  openapi(): unknown;
-}
-
-/**
- * The App a module default-exports (an instance, or an App class, instantiated), known by its
- * brand, so that an App made with another copy of rally is served with that copy.
- */
-async function loadApp(file: string, url: string): Promise<{ app: ServedApp; brand: AppBrand }> {
-  const exported = (await import(url)).default;
-  const found = brandOf(exported);
-  if (found) {
-    const app = found.isClass ? new (exported as new () => ServedApp)() : exported as ServedApp;
-    return { app, brand: found.brand };
-  }
-  if (looksLikeApp(exported)) {
-    throw new UsageError(
-      `${file} default-exports an App from a copy of rally without the brand this CLI knows ` +
-        `(Symbol.for("rally.app"), rally 0.1.0 and later): serve it with the CLI of the copy it ` +
-        `imports, e.g. deno run -A <that copy>/cli.ts serve ${file}`,
-    );
-  }
-  throw new UsageError(`${file} must \`export default\` an App instance or an App class`);
-}
-
-/** An object with an App's surface (`fetch`, `openapi`) but no brand: an older copy's App. */
-function looksLikeApp(value: unknown): boolean {
-  const candidate = typeof value === "function"
-    ? (value as { prototype?: unknown }).prototype
-    : value;
-  return typeof (candidate as { openapi?: unknown } | null)?.openapi === "function";
 }
 
 function isParseError(error: unknown): boolean {

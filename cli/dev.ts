@@ -7,13 +7,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename, resolve } from "node:path";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { App } from "../server/app.ts";
-import { readDocsPath } from "../server/docs/playground.ts";
 import { devLog } from "../server/dev_log.ts";
 import type { LogLevel, LogOptions } from "../server/middleware/log.ts";
-import { serve } from "../server/serve.ts";
+import { loadApp, startupLines, UsageError } from "./app.ts";
 
 /** `rally dev --help`. */
 export const DEV_HELP = `Usage: rally dev APP.ts [--port N] [--host H] [--watch PATHS]
@@ -29,24 +27,12 @@ teardown()); Ctrl-C stops it.
 $RALLY_LOG sets the level (debug, info, warn, error; default info; off for none), unless the App
 sets "log".`;
 
-/** How the route table names each kind of route. */
-const KIND_NAMES: Record<string, string> = {
-  endpoint: "HTTP endpoint (POST)",
-  stream: "SSE stream (POST)",
-  realtime: "realtime (WebSocket)",
-  websocket: "raw WebSocket",
-  webrtc: "WebRTC signaling",
-  get: "GET route",
-};
-
-/** Bad arguments to `rally dev`: one line on stderr, exit code 2. */
-class DevUsageError extends Error {}
-
 /**
  * Run `rally dev` with its arguments (those after `dev`).
  *
  * @param args The arguments.
- * @returns The exit code: the served process's, or 2 for bad arguments.
+ * @returns The exit code: the served process's.
+ * @throws {UsageError} for bad arguments.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -57,15 +43,7 @@ class DevUsageError extends Error {}
  * ```
  */
 export async function devCommand(args: string[]): Promise<number> {
-  let values;
-  let file: string;
-  try {
-    ({ values, file } = readArgs(args));
-  } catch (error) {
-    if (!(error instanceof DevUsageError) && !isParseError(error)) throw error;
-    console.error(`rally: ${(error as Error).message}`);
-    return 2;
-  }
+  const { values, file } = readArgs(args);
   if (values.help) {
     console.log(DEV_HELP);
     return 0;
@@ -118,11 +96,11 @@ function readArgs(args: string[]) {
   });
   if (values.help) return { values, file: "" };
   if (positionals.length !== 1) {
-    throw new DevUsageError(`expected one APP.ts, got ${positionals.length} arguments`);
+    throw new UsageError(`expected one APP.ts, got ${positionals.length} arguments`);
   }
   const port = values.port ?? Deno.env.get("PORT");
   if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535)) {
-    throw new DevUsageError(`not a port: "${port}"`);
+    throw new UsageError(`not a port: "${port}"`);
   }
   return { values, file: positionals[0] };
 }
@@ -160,25 +138,27 @@ export function cliSpecifier(here: string): string {
 async function serveForDev(file: string, port: number, hostname: string): Promise<number> {
   const parentGone = endWithParent();
   try {
-    const app = await loadApp(file);
-    const own = app.log;
+    const { app, brand } = await loadApp(file, pathToFileURL(resolve(file)).href);
+    const own = app.log as boolean | LogOptions | undefined;
     if (own !== false) {
       const options: LogOptions = typeof own === "object" ? own : {};
       const level = options.level ?? (Deno.env.get("RALLY_LOG") || "info") as LogLevel | "off";
       app.log = { level, sink: options.sink ?? devLog() };
     }
-    // No signal handlers: Ctrl-C ends the process at once, watcher included (after a drain the
-    // watcher would wait for a file change).
-    const server = serve(app, {
+    // The App's own copy of rally serves it (it may not be this CLI's copy). No signal handlers:
+    // Ctrl-C ends the process at once, watcher included (after a drain the watcher would wait for
+    // a file change).
+    const server = brand.serve(app, {
       port,
       hostname,
       signals: false,
-      onListen: (addr) => console.log(routeTable(app, addr)),
+      onListen: (addr) => console.log(startupLines(app, brand, addr)),
     });
     await server.finished;
     return 0;
   } catch (error) {
-    console.error(`rally: ${error instanceof Error ? error.stack ?? error.message : error}`);
+    const known = error instanceof UsageError || !(error instanceof Error);
+    console.error(`rally: ${known ? String((error as Error)?.message ?? error) : error.stack}`);
     console.error("rally: waiting for a file change (Ctrl-C to stop)");
     return await parentGone;
   }
@@ -192,59 +172,4 @@ async function endWithParent(): Promise<never> {
   for await (const _ of Deno.stdin.readable) { /* rally dev writes nothing */ }
   Deno.kill(Deno.pid, "SIGKILL");
   return await new Promise<never>(() => {});
-}
-
-/**
- * What `rally dev` prints once listening: the address, each route with its kind, the playground.
- *
- * @param app The App.
- * @param addr Where it listens.
- * @returns The lines.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { App } from "../server/app.ts";
- * import { routeTable } from "./dev.ts";
- *
- * const app = new App({ name: "demo", docs: false });
- * const text = routeTable(app, { transport: "tcp", hostname: "127.0.0.1", port: 8000 });
- * assert.equal(text, "rally: serving demo on http://127.0.0.1:8000/");
- * ```
- */
-export function routeTable(app: App, addr: Deno.NetAddr): string {
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const base = `http://${host}:${addr.port}`;
-  const routes = routesOf(app);
-  const width = Math.max(0, ...routes.map((route) => route.path.length));
-  const lines = routes.map(({ kind, path }) =>
-    `  ${path.padEnd(width)}  ${KIND_NAMES[kind] ?? kind}`
-  );
-  const docs = readDocsPath(app.docs);
-  return [
-    `rally: serving ${app.name} on ${base}/`,
-    ...lines,
-    ...(docs ? [`  playground: ${base}${docs}`] : []),
-  ].join("\n");
-}
-
-/** Kind and path of each route, as the App's brand tells them. */
-function routesOf(app: App): { kind: string; path: string }[] {
-  const brand = (app as unknown as Record<symbol, { routes?(app: unknown): unknown } | undefined>)[
-    Symbol.for("rally.app")
-  ];
-  return (brand?.routes?.(app) as { kind: string; path: string }[] | undefined) ?? [];
-}
-
-/** The App a module default-exports: an instance, or an App class, instantiated. */
-async function loadApp(file: string): Promise<App> {
-  const exported = (await import(pathToFileURL(resolve(file)).href)).default;
-  if (exported instanceof App) return exported;
-  if (typeof exported === "function" && exported.prototype instanceof App) return new exported();
-  throw new Error(
-    `Cannot serve ${basename(file)}: it must \`export default\` an App instance or an App class`,
-  );
-}
-
-function isParseError(error: unknown): boolean {
-  return String((error as { code?: unknown })?.code).startsWith("ERR_PARSE_ARGS_");
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogOptions, LogRecord } from "./middleware/log.ts";
+import type { LoggedError, LogOptions, LogRecord } from "./middleware/log.ts";
 
 /**
  * A log sink that writes each record as one line of text (a handler's error: its stack on the
@@ -30,14 +30,6 @@ export function devLog(
   write: (line: string) => void = console.log,
 ): NonNullable<LogOptions["sink"]> {
   return (record) => write(formatRecord(record));
-}
-
-/** What a `handler failed` record carries (the records of rally versions that log errors). */
-interface RecordError {
-  name?: string;
-  message?: string;
-  stack?: string;
-  cause?: RecordError;
 }
 
 /**
@@ -74,7 +66,7 @@ interface RecordError {
 export function formatRecord(record: LogRecord): string {
   const mark = record.level === "error" ? "ERROR " : record.level === "warn" ? "WARN " : "";
   const path = record.path + (record.query ?? "");
-  const msg: string = record.msg;
+  const msg = record.msg;
   if (msg === "request") {
     return `${mark}${record.method} ${path} ${record.status} ${duration(record.durationMs)}`;
   }
@@ -90,14 +82,14 @@ export function formatRecord(record: LogRecord): string {
     return `${mark}${record.kind} ${path} closed ${record.code} after ` +
       `${duration(record.durationMs)}: ${counts.join(", ")}`;
   }
-  const error = (record as { error?: RecordError }).error;
+  const error = record.error;
   if (error) return `${mark}${msg} in ${path} (request ${record.requestId}): ${describe(error)}`;
   return `${mark}${msg} ${path} (request ${record.requestId})`;
 }
 
 /** An error as text: its stack (which starts with name and message), then its causes. */
-function describe(error: RecordError): string {
-  const head = error.stack ?? `${error.name ?? "Error"}: ${error.message ?? ""}`;
+function describe(error: LoggedError): string {
+  const head = error.stack ?? `${error.name}: ${error.message}`;
   return error.cause ? `${head}\nCaused by ${describe(error.cause)}` : head;
 }
 

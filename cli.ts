@@ -3,10 +3,12 @@
  *
  * - `rally serve APP.ts [--port N] [--host H] [--parallel]` serves the App that a module
  *   default-exports (an instance, or an App class, which it instantiates);
+ * - `rally dev APP.ts` serves it while you edit it: reload on change, text logs, the routes;
  * - `rally call URL [--path P] [--realtime|--ws|--stream] JSON` sends one input to an endpoint
  *   and prints the result(s);
  * - `rally openapi APP.ts` prints the App's OpenAPI document;
- * - `rally client OUT.js` writes rally's browser client as one ES module, with its source map.
+ * - `rally client OUT.js` writes rally's browser client as one ES module, with its source map;
+ * - `rally init DIR` writes a starter project: deno.json with tasks, an App, a client, a test.
  *
  * Install it with `deno install -g -A -n rally jsr:@rally/rally/cli`.
  *
@@ -27,6 +29,7 @@ import type { LogLevel } from "./server/middleware/log.ts";
 import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./internal/cli_input.ts";
 import { loadApp, startupLines, UsageError } from "./cli/app.ts";
 import { devCommand } from "./cli/dev.ts";
+import { initCommand } from "./cli/init.ts";
 
 const HELP = {
   rally: `Usage: rally <command> [options]
@@ -37,6 +40,7 @@ Commands:
   call URL JSON    send one input to an endpoint and print the result(s)
   openapi APP.ts   print an App's OpenAPI document
   client OUT.js    write rally's browser client as one ES module (and OUT.js.map)
+  init DIR         write a starter project (deno.json with tasks, an App, a client, a test)
 
 Run "rally <command> --help" for a command's options.`,
   serve: `Usage: rally serve APP.ts [--port N] [--host H] [--parallel]
@@ -100,6 +104,8 @@ export async function main(args: string[]): Promise<number> {
         return await serveCommand(rest);
       case "dev":
         return await devCommand(rest);
+      case "init":
+        return await initCommand(rest);
       case "call":
         return await callCommand(rest);
       case "openapi":
@@ -112,7 +118,7 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case undefined:
         throw new UsageError(
-          "expected a command: serve, call, openapi or client (see rally --help)",
+          "expected a command: serve, dev, call, openapi, client or init (see rally --help)",
         );
       default:
         throw new UsageError(`unknown command "${command}" (see rally --help)`);

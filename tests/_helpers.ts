@@ -59,16 +59,21 @@ export interface StopOptions {
 }
 
 /**
- * Run `deno ARGS` in the repository's root.
+ * Run `deno ARGS` in the repository's root (or in `cwd`).
  *
  * @param args Arguments after `deno`.
  * @param env Extra environment variables.
+ * @param cwd The working directory.
  * @returns The running child.
  */
-export function spawnDeno(args: string[], env: Record<string, string> = {}): Child {
+export function spawnDeno(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd: string | URL = ROOT,
+): Child {
   const process = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",

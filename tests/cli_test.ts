@@ -64,7 +64,7 @@ Deno.test("cli exits 2 with a one-line error without a command, 0 with --help", 
   assert.equal(bareStatus.code, 2);
   assert.equal(
     bare.output(),
-    "rally: expected a command: serve, call, openapi or client (see rally --help)\n",
+    "rally: expected a command: serve, dev, call, openapi, client or init (see rally --help)\n",
   );
 
   const help = spawnDeno(["run", "-A", "cli.ts", "--help"]);

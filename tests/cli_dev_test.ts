@@ -50,11 +50,22 @@ async function portClosed(port: number, ms: number): Promise<void> {
   throw new Error(`something still listens on port ${port} after ${ms} ms`);
 }
 
-Deno.test("rally dev prints the routes, logs in text, reloads on a change and stops with SIGTERM", async () => {
+Deno.test("rally dev prints the routes, logs in text, reloads on a change (and --watch PATHS), stops with SIGTERM", async () => {
   const dir = await tempApp("one");
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawnDeno(["run", "-A", "cli.ts", "dev", `${dir}/app.ts`, "--port", String(port)]);
+  await Deno.writeTextFile(`${dir}/data.txt`, "1");
+  const child = spawnDeno([
+    "run",
+    "-A",
+    "cli.ts",
+    "dev",
+    `${dir}/app.ts`,
+    "--port",
+    String(port),
+    "--watch",
+    `${dir}/data.txt`,
+  ]);
   let status: Deno.CommandStatus;
   try {
     const [table] = await child.waitFor(/rally: serving dev-app[^]*?SSE stream\n/, STARTUP_MS);
@@ -95,6 +106,13 @@ Deno.test("rally dev prints the routes, logs in text, reloads on a change and st
     await Deno.writeTextFile(`${dir}/word.ts`, `export const word = "two";\n`);
     await child.waitFor(/Restarting[^]*rally: serving dev-app/, STARTUP_MS);
     assert.deepEqual(await run(base, { input: {} }), { word: "two" });
+
+    // So does a file named with --watch, which no module imports.
+    await Deno.writeTextFile(`${dir}/data.txt`, "2");
+    await child.waitFor(
+      /Restarting[^]*rally: serving[^]*Restarting[^]*data\.txt[^]*rally: serving/,
+      STARTUP_MS,
+    );
   } finally {
     status = await child.stop("SIGTERM");
     await Deno.remove(dir, { recursive: true });

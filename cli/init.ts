@@ -18,7 +18,7 @@ Writes a starter project into DIR (made if missing; it must be empty):
   deno.json      rally and zod as imports; tasks dev, start, client and test
   main.ts        an App with an HTTP endpoint (POST /) and a realtime endpoint (/realtime)
   client.ts      calls both endpoints of the running App
-  main_test.ts   tests both endpoints ("deno task test")
+  main_test.ts   tests both endpoints in memory with testClient(app) ("deno task test")
   README.md
 Run from a checkout of rally, deno.json "links" to that checkout (nothing is fetched from JSR);
 otherwise it imports jsr:@rally/rally.`;

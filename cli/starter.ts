@@ -111,27 +111,21 @@ for (const prompt of ["hello", "again"]) {
 `;
 
 const TEST_TS = `import assert from "node:assert/strict";
-import { serve } from "@rally/rally/server";
-import { realtime, run } from "@rally/rally/client";
+import { testClient } from "@rally/rally/testing";
 import app from "./main.ts";
 
-/** Serve the App on a free port for one test. */
-function start() {
-  const options = { port: 0, hostname: "127.0.0.1", signals: false };
-  return serve(app, { ...options, onListen() {} });
-}
+// testClient(app) serves the App in memory (no port): its routing, schemas and
+// realtime sessions run as under \`deno task start\`.
 
 Deno.test("POST / replies to a prompt", async () => {
-  await using server = start();
-  const url = \`http://127.0.0.1:\${server.addr.port}\`;
-  const output = await run(url, { input: { prompt: "hi" } });
+  await using t = testClient(app);
+  const output = await t.run("/", { prompt: "hi" });
   assert.deepEqual(output, { reply: "You said: hi" });
 });
 
 Deno.test("/realtime answers each message on one connection", async () => {
-  await using server = start();
-  const url = \`http://127.0.0.1:\${server.addr.port}\`;
-  await using conn = await realtime(url, { path: "/realtime" });
+  await using t = testClient(app);
+  await using conn = await t.realtime("/realtime");
   conn.send({ prompt: "hi" });
   assert.deepEqual(await conn.receive(), { upper: "HI" });
   conn.send({ prompt: "again" });

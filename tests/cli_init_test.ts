@@ -1,6 +1,6 @@
 /**
  * `rally init DIR` (issue 16, item 13): the starter project, written in a temporary folder outside
- * the checkout, passes its own tests (`deno task test`), is formatted and lint-clean, and its dev
+ * the checkout, passes its own tests (`deno task test`, in memory with `testClient(app)`), is formatted and lint-clean, and its dev
  * task serves the App that its client calls; a folder that is not empty is refused.
  */
 import assert from "node:assert/strict";
@@ -44,6 +44,8 @@ Deno.test("rally init writes a project outside the checkout whose own tests pass
     assert.equal(ZOD, own.imports.zod);
     assert.deepEqual(Object.keys(config.tasks).sort(), ["client", "dev", "start", "test"]);
     assert.match(await Deno.readTextFile(`${dir}/main.ts`), /new App\(\{ name: "my-app" \}\)/);
+    const test = await Deno.readTextFile(`${dir}/main_test.ts`);
+    assert.match(test, /from "@rally\/rally\/testing";[^]*testClient\(app\)/);
 
     const tested = await denoIn(dir, ["task", "test"]);
     assert.equal(tested.code, 0, tested.output);

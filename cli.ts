@@ -26,7 +26,7 @@ import { pathToFileURL } from "node:url";
 import { realtime, RealtimeError, run, stream, wsConnect } from "./client/mod.ts";
 import { bundleClient } from "./server/client_module.ts";
 import type { LogLevel } from "./server/middleware/log.ts";
-import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./internal/cli_input.ts";
+import { binaryPaths, readBytes, type RouteInfo, routeInfo } from "./cli/call_input.ts";
 import { loadApp, startupLines, UsageError } from "./cli/app.ts";
 import { devCommand } from "./cli/dev.ts";
 import { initCommand } from "./cli/init.ts";

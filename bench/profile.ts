@@ -9,8 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import { summarizeProfile } from "./harness/cpuprofile.ts";
-import { pinClient, startServer } from "./harness/process.ts";
-import { VARIANTS } from "./harness/variants.ts";
+import { pinClient } from "./harness/process.ts";
+import { startVariant, UNPINNED_VARIANTS, VARIANTS } from "./harness/variants.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -23,9 +23,10 @@ const { values, positionals } = parseArgs({
     interval: { type: "string", default: "1000" },
   },
 });
-const variant = VARIANTS.find((v) => v.name === positionals[0]);
+const all = [...new Set([...VARIANTS, ...UNPINNED_VARIANTS])];
+const variant = all.find((v) => v.name === positionals[0]);
 if (!variant) {
-  console.error(`Usage: profile.ts <${VARIANTS.map((v) => v.name).join("|")}> [--depth N] ...`);
+  console.error(`Usage: profile.ts <${all.map((v) => v.name).join("|")}> [--depth N] ...`);
   Deno.exit(2);
 }
 const connect = values.image ? variant.image : variant.small;
@@ -34,7 +35,7 @@ if (!connect) throw new Error(`${variant.name} has no 100 KB payload client`);
 const dir = new URL("./results/profiles/", import.meta.url).pathname;
 await Deno.mkdir(dir, { recursive: true });
 const before = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
-const server = await startServer(variant.script, {
+const server = await startVariant(variant, {
   cpu: await pinClient(),
   flags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${values.interval}`],
 });

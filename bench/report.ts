@@ -6,7 +6,9 @@
  * Prints a markdown table and writes `bench/results/latest.json` and
  * `bench/results/roundtrip.svg`. `--quick` is a smoke run of well under 60 s. With two or more
  * cores and `taskset`, the client (this process) runs on CPU 0 and the servers on CPU 1;
- * `--no-pin` leaves placement to the OS.
+ * `--no-pin` leaves placement to the OS. Before pinning, the "as users run it" scenario times
+ * sequential HTTP round trips with client and servers unpinned: the floor against `rally serve`
+ * with its default log (and with `RALLY_LOG=off`).
  *
  * @module
  */
@@ -14,7 +16,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { Driver } from "./harness/drivers.ts";
 import { describeMachine, machineCpu, machineLine } from "./harness/machine.ts";
-import { pinClient, type ServerProcess, startServer } from "./harness/process.ts";
+import { pinClient, type ServerProcess } from "./harness/process.ts";
 import { renderMarkdown } from "./harness/render.ts";
 import {
   type Budget,
@@ -26,7 +28,7 @@ import {
 } from "./harness/scenarios.ts";
 import { latencyChart } from "./harness/svg.ts";
 import { evaluateTargets, type Measurements } from "./harness/targets.ts";
-import { type Variant, VARIANTS } from "./harness/variants.ts";
+import { startVariant, UNPINNED_VARIANTS, type Variant, VARIANTS } from "./harness/variants.ts";
 
 /** Budgets of one report mode. */
 interface ReportConfig {
@@ -101,20 +103,45 @@ async function closeAll(contestants: readonly Contestant[]): Promise<void> {
 }
 
 const machine = await describeMachine();
+const measurements: Measurements = {
+  sequential: {},
+  unpinned: {},
+  pipelined: {},
+  payload: {},
+  idle: {},
+};
+const machineBefore = machineCpu();
+const selfBefore = process.cpuUsage();
+const wallStart = performance.now();
+let serversCpuUs = 0;
+
+// As users run it: nothing pinned yet, so client and servers share the cores as the OS likes.
+progress(`sequential round trips, unpinned (${UNPINNED_VARIANTS.length} server processes)`);
+{
+  const unpinned = new Map<Variant, ServerProcess>();
+  try {
+    for (const variant of UNPINNED_VARIANTS) unpinned.set(variant, await startVariant(variant));
+    const contestants = await connectAll(unpinned, (v) => v.small);
+    measurements.unpinned = await measureLatency(contestants, config.sequential);
+    await closeAll(contestants);
+    for (const server of unpinned.values()) {
+      const { cpuUserUs, cpuSystemUs } = await server.stats();
+      serversCpuUs += cpuUserUs + cpuSystemUs;
+    }
+  } finally {
+    await Promise.all([...unpinned.values()].map((server) => server.close()));
+  }
+}
+
 const serverCpu = flags["no-pin"] ? undefined : await pinClient();
 const pinning = serverCpu === undefined
   ? "not pinned"
   : `client on CPU 0, servers on CPU ${serverCpu}`;
 progress(`starting ${VARIANTS.length} server processes (${pinning})`);
 const servers = new Map<Variant, ServerProcess>();
-const measurements: Measurements = { sequential: {}, pipelined: {}, payload: {}, idle: {} };
-const machineBefore = machineCpu();
-const selfBefore = process.cpuUsage();
-const wallStart = performance.now();
-let serversCpuUs = 0;
 try {
   for (const variant of VARIANTS) {
-    servers.set(variant, await startServer(variant.script, { cpu: serverCpu }));
+    servers.set(variant, await startVariant(variant, { cpu: serverCpu }));
   }
 
   // The interleaved variants first, then each isolated one in a phase of its own.

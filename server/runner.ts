@@ -146,11 +146,23 @@ export class Runner implements Gate {
    * before its routes.
    *
    * @param router The router.
-   * @returns Whether any middleware was put on it.
+   * @returns Whether a check (CORS, `Origin`, auth) was put on it.
    */
   guard(router: Hono): boolean {
     this.#guard.checkPaths(this.#routes.map((route) => route.path));
     return this.#guard.install(router, this.host);
+  }
+
+  /**
+   * An endpoint's answer for requests that skip the router, logged and measured as through it.
+   *
+   * @param answer Answers a request.
+   * @returns The answer, observed when logs or metrics are on.
+   */
+  observed(
+    answer: (request: Request) => Promise<Response>,
+  ): (request: Request) => Promise<Response> {
+    return this.#guard.observed(answer);
   }
 
   /**

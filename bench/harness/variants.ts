@@ -7,8 +7,9 @@
 import { type Driver, requestDriver, streamDriver } from "./drivers.ts";
 import { httpJsonRequest, tcpDuplex, webSocketDuplex } from "./floor_clients.ts";
 import { IMAGE, IMAGE_INPUT, SMALL_INPUT } from "./messages.ts";
-import type { ServerProcess } from "./process.ts";
+import { type ServerProcess, type StartOptions, startServer } from "./process.ts";
 import { rallyRequest, rallyWsDuplex, realtimeDuplex, WEBRTC } from "./rally_clients.ts";
+import { startPlain, startServed } from "./served.ts";
 
 /** One variant: a server script and clients for it. */
 export interface Variant {
@@ -16,6 +17,11 @@ export interface Variant {
   name: string;
   /** Server script under `bench/servers/`; every variant gets its own process. */
   script: string;
+  /**
+   * Start the server another way than `bench/servers/<script>` with its control channel
+   * (`rally serve`, as users start it).
+   */
+  start?(options: StartOptions): Promise<ServerProcess>;
   /** Connect a client sending the small `{ prompt }` message. */
   small(server: ServerProcess): Promise<Driver>;
   /** Connect a client sending the 100 KB payload, for variants in that scenario. */
@@ -28,6 +34,21 @@ export interface Variant {
    */
   isolated?: boolean;
 }
+
+/** The App the "as users run it" variants serve with `rally serve`. */
+const SERVED_APP = "bench/servers/served_app.ts";
+
+/**
+ * rally's HTTP endpoint as users run it: `rally serve` with its default log (one JSON line per
+ * request on stdout), asked by the same bare fetch client as `http-floor`.
+ */
+const SERVED: Variant = {
+  name: "rally-http-served",
+  script: "served_app.ts",
+  start: (options) => startServed(SERVED_APP, options),
+  small: (server) => Promise.resolve(requestDriver(httpJsonRequest(`${server.url}/`))),
+  session: false,
+};
 
 /** The variant every comparison is relative to. */
 export const BASELINE = "rally-realtime";
@@ -111,4 +132,38 @@ export const VARIANTS: readonly Variant[] = [
       Promise.resolve(requestDriver(rallyRequest(server.url, "/image", IMAGE_INPUT, "msgpack"))),
     session: false,
   },
+  SERVED,
 ];
+
+/**
+ * The "as users run it" comparison, measured with client and servers unpinned (the OS places
+ * them, as on a developer's machine), every server a plain `deno run` process: the HTTP floor,
+ * rally served with its default log, and the same with `RALLY_LOG=off`.
+ */
+export const UNPINNED_VARIANTS: readonly Variant[] = [
+  {
+    // The same handler as `http-floor`'s, started as a bare script is: `deno run -A`.
+    name: "http-floor",
+    script: "bare_http.ts",
+    start: (options) => startPlain("bare Deno.serve", ["bench/servers/bare_http.ts"], options),
+    small: (server) => Promise.resolve(requestDriver(httpJsonRequest(server.url))),
+    session: false,
+  },
+  SERVED,
+  {
+    ...SERVED,
+    name: "rally-http-served-nolog",
+    start: (options) => startServed(SERVED_APP, { ...options, env: { RALLY_LOG: "off" } }),
+  },
+];
+
+/**
+ * Start a variant's server process.
+ *
+ * @param variant The variant.
+ * @param options CPU pinning, Deno flags.
+ * @returns The running process.
+ */
+export function startVariant(variant: Variant, options: StartOptions = {}): Promise<ServerProcess> {
+  return variant.start ? variant.start(options) : startServer(variant.script, options);
+}

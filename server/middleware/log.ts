@@ -3,10 +3,12 @@
  * with the request id, the path (credentials in the query redacted), the status or close code,
  * durations, message counts, drops and error frames. Off unless asked for: the App's `log`
  * option, else the `RALLY_LOG` environment variable (which `rally serve` sets to `info` when it
- * is unset).
+ * is unset). The default sink buffers the lines and writes them together at least every 100 ms
+ * (see `log_writer.ts`): nothing is lost at a graceful stop or on exit.
  *
  * @module
  */
+import { stdoutWriter } from "./log_writer.ts";
 import type { SessionStats } from "./stats.ts";
 
 /**
@@ -21,8 +23,9 @@ export interface LogOptions {
   /** The lowest level logged, or `"off"`. Default `"info"`. */
   level?: LogLevel | "off";
   /**
-   * Where records go. Default: one JSON line each on stdout. A sink that throws loses the record,
-   * never the request.
+   * Where records go. Default: one JSON line each on stdout, buffered and written together at
+   * least every 100 ms (and at a graceful stop, and on exit). A sink is called once per record,
+   * synchronously; one that throws loses the record, never the request.
    */
   sink?: (record: LogRecord) => void;
 }
@@ -149,7 +152,11 @@ export class Logger {
   request(request: Request, requestId: string, status: number, durationMs: number): void {
     const level: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
     if (LEVELS[level] < this.#min) return;
-    const url = new URL(request.url);
+    const url = request.url;
+    // The path and query as sent, without parsing the whole URL (`http://host/path?query`).
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const query = start < 0 ? -1 : url.indexOf("?", start);
+    const path = start < 0 ? "/" : query < 0 ? url.slice(start) : url.slice(start, query);
     this.#write({
       time: new Date().toISOString(),
       level,
@@ -157,8 +164,8 @@ export class Logger {
       app: this.#app,
       requestId,
       method: request.method,
-      path: url.pathname,
-      ...(url.search ? { query: redactQuery(url.search) } : {}),
+      path,
+      ...(query >= 0 && query < url.length - 1 ? { query: redactQuery(url.slice(query)) } : {}),
       status,
       durationMs: round(durationMs),
     });
@@ -298,7 +305,7 @@ function envLevel(): LogLevel | "off" | undefined {
 }
 
 function writeLine(record: LogRecord): void {
-  console.log(JSON.stringify(record));
+  stdoutWriter().write(JSON.stringify(record));
 }
 
 function round(ms: number): number {

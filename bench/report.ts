@@ -26,7 +26,7 @@ import {
   measureThroughput,
   type RoundsConfig,
 } from "./harness/scenarios.ts";
-import { latencyChart } from "./harness/svg.ts";
+import { latencyChart, roundTripSections } from "./harness/svg.ts";
 import { evaluateTargets, type Measurements } from "./harness/targets.ts";
 import { startVariant, UNPINNED_VARIANTS, type Variant, VARIANTS } from "./harness/variants.ts";
 
@@ -217,6 +217,9 @@ const title = `rally bench report (${mode}, ${date.slice(0, 16).replace("T", " "
 const machineNote = `${machineLine(machine)}; ${pinning}`;
 const noisy = disturbance !== undefined &&
   disturbance.otherCores + disturbance.stealCores > 0.2;
+const quietWarning = disturbance === undefined ? "" : "The machine was not quiet: " +
+  `${disturbance.otherCores.toFixed(2)} cores busy with other processes, ` +
+  `${disturbance.stealCores.toFixed(2)} stolen; absolute figures are noisy.`;
 const heading = [
   title,
   `Machine: ${machineNote}.`,
@@ -241,12 +244,9 @@ await Deno.writeTextFile(
   new URL("roundtrip.svg", results),
   latencyChart(
     "Round trip, one message in flight (µs)",
-    Object.entries(measurements.sequential).map(([label, r]) => ({
-      label,
-      p50: r.p50,
-      p99: r.p99,
-    })),
+    roundTripSections(measurements, pinning),
     `${mode} run ${date.slice(0, 10)}: ${machineNote}`,
+    noisy ? quietWarning : undefined,
   ),
 );
 progress("wrote bench/results/latest.json and bench/results/roundtrip.svg");

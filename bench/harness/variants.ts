@@ -15,6 +15,10 @@ import { startPlain, startServed } from "./served.ts";
 export interface Variant {
   /** Name in reports. */
   name: string;
+  /** Its group in the chart: a bare floor, another framework, or rally. */
+  group: "floor" | "framework" | "rally";
+  /** The floor it is compared with in the chart (same transport, no framework). */
+  floor?: string;
   /** Server script under `bench/servers/`; every variant gets its own process. */
   script: string;
   /**
@@ -44,6 +48,8 @@ const SERVED_APP = "bench/servers/served_app.ts";
  */
 const SERVED: Variant = {
   name: "rally-http-served",
+  group: "rally",
+  floor: "http-floor",
   script: "served_app.ts",
   start: (options) => startServed(SERVED_APP, options),
   small: (server) => Promise.resolve(requestDriver(httpJsonRequest(`${server.url}/`))),
@@ -57,6 +63,7 @@ export const BASELINE = "rally-realtime";
 export const VARIANTS: readonly Variant[] = [
   {
     name: "tcp-floor",
+    group: "floor",
     script: "tcp_floor.ts",
     // The JSON bytes of `{ prompt }`, echoed as they are: no codec at all.
     small: async (server) =>
@@ -67,6 +74,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: "ws-floor",
+    group: "floor",
     script: "ws_floor.ts",
     small: async (server) => streamDriver(await webSocketDuplex(server.url, "/", "msgpack")),
     image: async (server) =>
@@ -75,18 +83,23 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: "http-floor",
+    group: "floor",
     script: "http_floor.ts",
     small: (server) => Promise.resolve(requestDriver(httpJsonRequest(server.url))),
     session: false,
   },
   {
     name: "hono-ws",
+    group: "framework",
+    floor: "ws-floor",
     script: "hono_ws.ts",
     small: async (server) => streamDriver(await webSocketDuplex(server.url, "/", "msgpack")),
     session: true,
   },
   {
     name: "rally-realtime",
+    group: "rally",
+    floor: "ws-floor",
     script: "rally.ts",
     small: async (server) =>
       streamDriver(await realtimeDuplex(server.url, "/realtime", SMALL_INPUT)),
@@ -99,6 +112,8 @@ export const VARIANTS: readonly Variant[] = [
     // idle-session scenario: each session is a whole peer (UDP socket, DTLS, SCTP), 2000 of
     // them would take minutes to negotiate.
     name: "rally-webrtc",
+    group: "rally",
+    floor: "ws-floor",
     script: "rally.ts",
     isolated: true,
     small: async (server) =>
@@ -109,6 +124,8 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: "rally-ws",
+    group: "rally",
+    floor: "ws-floor",
     script: "rally.ts",
     small: async (server) =>
       streamDriver(await rallyWsDuplex(server.url, "/ws", { input: SMALL_INPUT })),
@@ -118,6 +135,8 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: "rally-http-json",
+    group: "rally",
+    floor: "http-floor",
     script: "rally.ts",
     small: (server) =>
       Promise.resolve(requestDriver(rallyRequest(server.url, "/", SMALL_INPUT, "json"))),
@@ -125,6 +144,8 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: "rally-http-msgpack",
+    group: "rally",
+    floor: "http-floor",
     script: "rally.ts",
     small: (server) =>
       Promise.resolve(requestDriver(rallyRequest(server.url, "/", SMALL_INPUT, "msgpack"))),
@@ -144,6 +165,7 @@ export const UNPINNED_VARIANTS: readonly Variant[] = [
   {
     // The same handler as `http-floor`'s, started as a bare script is: `deno run -A`.
     name: "http-floor",
+    group: "floor",
     script: "bare_http.ts",
     start: (options) => startPlain("bare Deno.serve", ["bench/servers/bare_http.ts"], options),
     small: (server) => Promise.resolve(requestDriver(httpJsonRequest(server.url))),
@@ -153,6 +175,8 @@ export const UNPINNED_VARIANTS: readonly Variant[] = [
   {
     ...SERVED,
     name: "rally-http-served-nolog",
+    group: "rally",
+    floor: "http-floor",
     start: (options) => startServed(SERVED_APP, { ...options, env: { RALLY_LOG: "off" } }),
   },
 ];

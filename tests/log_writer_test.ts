@@ -17,7 +17,7 @@ Deno.test("LineWriter holds lines and writes them in order in one batch", () => 
   const { batches, lines } = captured({ flushMs: 60_000 });
   for (let i = 0; i < 3; i++) lines.write(`{"i":${i}}`);
   assert.deepEqual(batches, []);
-  assert.equal(lines.pending, 3 * 8);
+  assert.equal(lines.pending, 3);
   lines.flush();
   assert.deepEqual(batches, ['{"i":0}\n{"i":1}\n{"i":2}\n']);
   lines.flush(); // nothing waits: no empty batch
@@ -37,6 +37,19 @@ Deno.test("LineWriter writes at once when maxBytes wait, and by itself after flu
   await waitFor(() => timed.batches.length === 1, "the timed flush");
   assert.ok(performance.now() - start >= 15, "not before flushMs");
   assert.deepEqual(timed.batches, ["late\n"]);
+});
+
+Deno.test("LineWriter makes a line given as a function at the flush; one that throws is lost alone", () => {
+  const { batches, lines } = captured({ flushMs: 60_000 });
+  let made = 0;
+  lines.write(() => `made ${++made}`);
+  lines.write(() => {
+    throw new Error("cannot make it");
+  });
+  lines.write("as is");
+  assert.equal(made, 0, "not made before the flush");
+  lines.flush();
+  assert.deepEqual(batches, ["made 1\nas is\n"]);
 });
 
 Deno.test("LineWriter: a throwing write loses its batch, not the caller's work", () => {

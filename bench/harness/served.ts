@@ -26,6 +26,8 @@ export interface ServedProcess extends ServerProcess {
 export interface ServedOptions extends StartOptions {
   /** Environment of the process (e.g. `{ RALLY_LOG: "off" }`); `RALLY_LOG` is unset otherwise. */
   env?: Record<string, string>;
+  /** The checkout it runs from, its working directory (default: this one). */
+  root?: string;
 }
 
 /** CPU time and memory of a process, from `/proc`. */
@@ -69,7 +71,7 @@ export async function startPlain(
   args: string[],
   options: ServedOptions = {},
 ): Promise<ServedProcess> {
-  const root = new URL("../..", import.meta.url).pathname;
+  const root = options.root ?? new URL("../..", import.meta.url).pathname;
   const deno = [Deno.execPath(), "run", "-A", ...options.flags ?? [], ...args];
   const argv = options.cpu === undefined ? deno : ["taskset", "-c", String(options.cpu), ...deno];
   const env = { ...Deno.env.toObject(), ...options.env };

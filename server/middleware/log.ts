@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { stdoutWriter } from "./log_writer.ts";
+import { type LineWriter, stdoutWriter } from "./log_writer.ts";
 import type { SessionStats } from "./stats.ts";
 
 /**
@@ -126,19 +126,21 @@ const SECRET_PARAM = /token|key|secret|password|auth|signature/i;
 export class Logger {
   #app: string;
   #min: number;
-  #sink: (record: LogRecord) => void;
+  #sink: ((record: LogRecord) => void) | undefined;
+  #lines: LineWriter | undefined;
 
   /**
    * Make a logger.
    *
    * @param app The App's name, in every record.
    * @param level The lowest level written.
-   * @param sink Where records go.
+   * @param sink Where records go. Default: JSON lines on stdout, buffered (`log_writer.ts`).
    */
-  constructor(app: string, level: LogLevel, sink: (record: LogRecord) => void = writeLine) {
+  constructor(app: string, level: LogLevel, sink?: (record: LogRecord) => void) {
     this.#app = app;
     this.#min = LEVELS[level];
     this.#sink = sink;
+    if (!sink) this.#lines = stdoutWriter();
   }
 
   /**
@@ -152,23 +154,43 @@ export class Logger {
   request(request: Request, requestId: string, status: number, durationMs: number): void {
     const level: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
     if (LEVELS[level] < this.#min) return;
-    const url = request.url;
+    const time = Date.now();
+    const { url, method } = request;
+    const lines = this.#lines;
+    // To stdout the record is made at the flush, off the request's path: only what the
+    // request holds is read now.
+    if (lines) {
+      lines.write(() =>
+        JSON.stringify(this.#request(time, level, url, method, requestId, status, durationMs))
+      );
+    } else this.#write(this.#request(time, level, url, method, requestId, status, durationMs));
+  }
+
+  #request(
+    time: number,
+    level: LogLevel,
+    url: string,
+    method: string,
+    requestId: string,
+    status: number,
+    durationMs: number,
+  ): LogRecord {
     // The path and query as sent, without parsing the whole URL (`http://host/path?query`).
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const query = start < 0 ? -1 : url.indexOf("?", start);
     const path = start < 0 ? "/" : query < 0 ? url.slice(start) : url.slice(start, query);
-    this.#write({
-      time: new Date().toISOString(),
+    return {
+      time: isoTime(time),
       level,
       msg: "request",
       app: this.#app,
       requestId,
-      method: request.method,
+      method,
       path,
       ...(query >= 0 && query < url.length - 1 ? { query: redactQuery(url.slice(query)) } : {}),
       status,
       durationMs: round(durationMs),
-    });
+    };
   }
 
   /**
@@ -180,7 +202,7 @@ export class Logger {
   sessionOpen(stats: SessionStats, search: string): void {
     if (LEVELS.info < this.#min) return;
     this.#write({
-      time: new Date().toISOString(),
+      time: isoTime(Date.now()),
       level: "info",
       msg: "session open",
       app: this.#app,
@@ -220,7 +242,7 @@ export class Logger {
     const level: LogLevel = code === 1011 ? "error" : code === 1008 ? "warn" : "info";
     if (LEVELS[level] < this.#min) return;
     this.#write({
-      time: new Date().toISOString(),
+      time: isoTime(Date.now()),
       level,
       msg: "session close",
       app: this.#app,
@@ -240,8 +262,12 @@ export class Logger {
   }
 
   #write(record: LogRecord): void {
+    if (this.#lines) {
+      this.#lines.write(JSON.stringify(record));
+      return;
+    }
     try {
-      this.#sink(record);
+      this.#sink!(record);
     } catch {
       // A failing sink loses the record, never the request.
     }
@@ -304,8 +330,20 @@ function envLevel(): LogLevel | "off" | undefined {
   return value === undefined || value === "" ? undefined : value.toLowerCase() as LogLevel;
 }
 
-function writeLine(record: LogRecord): void {
-  stdoutWriter().write(JSON.stringify(record));
+let second = NaN;
+let secondPrefix = "";
+
+/**
+ * A time as an ISO 8601 string, `new Date(now).toISOString()`'s text at a fraction of its cost
+ * (it measured about 1 µs a record): the date and time to the second are made once a second.
+ */
+function isoTime(now: number): string {
+  const ms = now % 1000;
+  if (now - ms !== second) {
+    second = now - ms;
+    secondPrefix = new Date(second).toISOString().slice(0, -4); // without "000Z"
+  }
+  return secondPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
 }
 
 function round(ms: number): number {

@@ -2,7 +2,8 @@
  * Buffered log lines: the default log sink collects JSON lines and writes them in one write
  * every `flushMs` (100 ms) or once `maxBytes` (64 KiB) are waiting, instead of one synchronous
  * console write per request (which measured about half of rally's extra time per request over a
- * bare `Deno.serve` handler). Nothing is lost at a graceful stop: `serve()` flushes once the
+ * bare `Deno.serve` handler). A line may be given as a function that makes it: it is made at the
+ * flush, off the request's path. Nothing is lost at a graceful stop: `serve()` flushes once the
  * server has drained, and the process flushes on exit (`unload`, `Deno.exit()`, `deno serve`'s
  * SIGINT/SIGTERM) and before an uncaught error ends it. Only a process killed outright
  * (SIGKILL) loses the lines of its last `flushMs`.
@@ -14,7 +15,10 @@
 export interface LineWriterOptions {
   /** Longest a line waits before it is written, in ms. Default 100. */
   flushMs?: number;
-  /** Write as soon as this many bytes (UTF-16 code units, roughly) wait. Default 64 KiB. */
+  /**
+   * Write as soon as about this many bytes wait (UTF-16 code units; a line not made yet counts
+   * as 256). Default 64 KiB.
+   */
   maxBytes?: number;
 }
 
@@ -39,7 +43,8 @@ export class LineWriter {
   #write: (bytes: Uint8Array) => void;
   #flushMs: number;
   #maxBytes: number;
-  #pending = "";
+  #pending: (string | (() => string))[] = [];
+  #size = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #encoder = new TextEncoder();
 
@@ -56,7 +61,7 @@ export class LineWriter {
     this.#maxBytes = options.maxBytes ?? 64 * 1024;
   }
 
-  /** Text waiting to be written, in UTF-16 code units. */
+  /** Lines waiting to be written. */
   get pending(): number {
     return this.#pending.length;
   }
@@ -64,11 +69,13 @@ export class LineWriter {
   /**
    * Add one line (without its `\n`): written at the next flush, at once when enough waits.
    *
-   * @param line The line.
+   * @param line The line, or a function that makes it at the flush (what it throws loses that
+   *   line only).
    */
-  write(line: string): void {
-    this.#pending += line + "\n";
-    if (this.#pending.length >= this.#maxBytes) this.flush();
+  write(line: string | (() => string)): void {
+    this.#pending.push(line);
+    this.#size += typeof line === "string" ? line.length + 1 : 256;
+    if (this.#size >= this.#maxBytes) this.flush();
     else if (this.#timer === undefined) {
       const timer = this.#timer = setTimeout(() => this.flush(), this.#flushMs);
       // A waiting line never keeps the process alive: the exit flushes it.
@@ -80,9 +87,18 @@ export class LineWriter {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending === "") return;
-    const text = this.#pending;
-    this.#pending = "";
+    if (this.#pending.length === 0) return;
+    const lines = this.#pending;
+    this.#pending = [];
+    this.#size = 0;
+    let text = "";
+    for (const line of lines) {
+      try {
+        text += (typeof line === "string" ? line : line()) + "\n";
+      } catch {
+        // A line that cannot be made is lost alone.
+      }
+    }
     try {
       this.#write(this.#encoder.encode(text));
     } catch {

@@ -14,6 +14,7 @@ import { within } from "../internal/within.ts";
 import type { App } from "./app.ts";
 import type { Context, Host, Session } from "./context.ts";
 import { Guard } from "./middleware/guard.ts";
+import { flushLogs } from "./middleware/log_writer.ts";
 import { fail } from "./response.ts";
 import { Limiter } from "./limiter.ts";
 import { readSettings, type Settings } from "./options.ts";
@@ -313,6 +314,7 @@ export class Runner implements Gate {
       this.#closing.abort();
       await this.#limiter.idle();
       await this.#started?.catch(() => {});
+      flushLogs(); // the drained work's log lines come before what teardown() prints
       if (this.#setUp) await this.#app.teardown();
     } finally {
       this.#state = "stopped";

@@ -5,8 +5,9 @@
  * `git archive main | tar -x -C DIR`). Each rally runs as users run it, `rally serve APP` from
  * its own checkout (default log, and `RALLY_LOG=off`); the floor is `bench/servers/bare_http.ts`.
  * All are asked by the same bare fetch client, interleaved in rounds, first unpinned, then pinned
- * (client on CPU 0, servers on CPU 1). Prints p50 and the median of round p50s, each over the
- * floor's.
+ * (client on CPU 0, servers on CPU 1). Prints p50 and the median of round p50s of sequential
+ * requests, each over the floor's, and each server's CPU time per request with 16 in flight
+ * (from `/proc`, all threads).
  *
  * @module
  */
@@ -14,7 +15,7 @@ import { parseArgs } from "node:util";
 import { requestDriver } from "./harness/drivers.ts";
 import { httpJsonRequest } from "./harness/floor_clients.ts";
 import { pinClient, type ServerProcess } from "./harness/process.ts";
-import { type Contestant, measureLatency } from "./harness/scenarios.ts";
+import { type Contestant, measureLatency, measureThroughput } from "./harness/scenarios.ts";
 import { type ServedOptions, startPlain } from "./harness/served.ts";
 
 const { values } = parseArgs({
@@ -61,15 +62,25 @@ for (const placement of ["unpinned", "pinned"] as const) {
       driver: requestDriver(httpJsonRequest(`${servers[i].url}/`)),
     }));
     const results = await measureLatency(contestants, config);
+    const pipelined = await measureThroughput(contestants, 16, {
+      warmup: { count: 2000, ms: 500 },
+      rounds: Math.ceil(config.rounds / 4),
+      perRound: { count: 20_000, ms: 250 },
+    });
     const floor = results["http-floor"];
     console.log(`\n${placement} (${app}, ${config.rounds} rounds)`);
-    console.log("| server | p50 µs | p50 / floor | median of round p50s / floor | CPU µs/req |");
-    console.log("| --- | --- | --- | --- | --- |");
+    console.log(
+      "| server | p50 µs | p50 / floor | median of round p50s / floor | server CPU µs/req, " +
+        "16 in flight | / floor |",
+    );
+    console.log("| --- | --- | --- | --- | --- | --- |");
     for (const [name, r] of Object.entries(results)) {
       const ratio = (r.p50 / floor.p50).toFixed(3);
       const median = (r.medianOfRoundMedians / floor.medianOfRoundMedians).toFixed(3);
       console.log(
-        `| ${name} | ${r.p50.toFixed(1)} | ${ratio} | ${median} | ${r.serverCpuUs.toFixed(1)} |`,
+        `| ${name} | ${r.p50.toFixed(1)} | ${ratio} | ${median} | ` +
+          `${pipelined[name].serverCpuUs.toFixed(1)} | ` +
+          `${(pipelined[name].serverCpuUs / pipelined["http-floor"].serverCpuUs).toFixed(2)} |`,
       );
     }
   } finally {

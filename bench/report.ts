@@ -26,7 +26,7 @@ import {
   measureThroughput,
   type RoundsConfig,
 } from "./harness/scenarios.ts";
-import { latencyChart, roundTripSections } from "./harness/svg.ts";
+import { quietWarning, roundTripChart } from "./harness/svg.ts";
 import { evaluateTargets, type Measurements } from "./harness/targets.ts";
 import { startVariant, UNPINNED_VARIANTS, type Variant, VARIANTS } from "./harness/variants.ts";
 
@@ -215,11 +215,7 @@ const mode = flags.quick ? "quick" : "full";
 const date = new Date().toISOString();
 const title = `rally bench report (${mode}, ${date.slice(0, 16).replace("T", " ")} UTC)`;
 const machineNote = `${machineLine(machine)}; ${pinning}`;
-const noisy = disturbance !== undefined &&
-  disturbance.otherCores + disturbance.stealCores > 0.2;
-const quietWarning = disturbance === undefined ? "" : "The machine was not quiet: " +
-  `${disturbance.otherCores.toFixed(2)} cores busy with other processes, ` +
-  `${disturbance.stealCores.toFixed(2)} stolen; absolute figures are noisy.`;
+const noisy = quietWarning(disturbance) !== undefined;
 const heading = [
   title,
   `Machine: ${machineNote}.`,
@@ -242,11 +238,6 @@ await Deno.writeTextFile(
 );
 await Deno.writeTextFile(
   new URL("roundtrip.svg", results),
-  latencyChart(
-    "Round trip, one message in flight (µs)",
-    roundTripSections(measurements, pinning),
-    `${mode} run ${date.slice(0, 10)}: ${machineNote}`,
-    noisy ? quietWarning : undefined,
-  ),
+  roundTripChart({ date, mode, machine, pinning, disturbance, measurements }),
 );
 progress("wrote bench/results/latest.json and bench/results/roundtrip.svg");

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { latencyChart, roundTripSections } from "../bench/harness/svg.ts";
+import {
+  latencyChart,
+  quietWarning,
+  roundTripChart,
+  roundTripSections,
+} from "../bench/harness/svg.ts";
 import type { LatencyResult } from "../bench/harness/scenarios.ts";
 import type { Measurements } from "../bench/harness/targets.ts";
 import { evaluateTargets } from "../bench/harness/targets.ts";
@@ -109,4 +114,23 @@ Deno.test("bench: rally serve as users run it answers, logs every request on std
     await server.close();
   }
   assert.equal(server.requestLines, 20, "every request's log line, none lost at the stop");
+});
+
+Deno.test("bench chart of a run: the warning when other load passed 0.2 cores, none when quiet", () => {
+  const run = {
+    date: "2026-12-05T05:00:00.000Z",
+    mode: "full",
+    machine: { cores: 2, cpuModel: "cpu", deno: "2.9.6", v8: "14", os: "linux 6" },
+    pinning: "client on CPU 0, servers on CPU 1",
+    measurements: MEASURED,
+  };
+  const noisy = roundTripChart({ ...run, disturbance: { otherCores: 0.15, stealCores: 0.1 } });
+  assert.match(
+    noisy,
+    /⚠ The machine was not quiet: 0\.15 cores busy with other processes, 0\.10 stolen/,
+  );
+  assert.match(noisy, /full run 2026-12-05: 2 cores, cpu, Deno 2\.9\.6, linux 6/);
+  const quiet = roundTripChart({ ...run, disturbance: { otherCores: 0.1, stealCores: 0.05 } });
+  assert.doesNotMatch(quiet, /not quiet/);
+  assert.equal(quietWarning(undefined), undefined);
 });

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type Machine, machineLine } from "./machine.ts";
 import type { Measurements } from "./targets.ts";
 import type { LatencyResult } from "./scenarios.ts";
 import { UNPINNED_VARIANTS, type Variant, VARIANTS } from "./variants.ts";
@@ -205,4 +206,52 @@ export function latencyChart(
   <text x="8" y="${height - 10}" font-size="11" fill="#555">${escape(note)}</text>
 </svg>
 `;
+}
+
+/** What a report run records (`bench/results/latest.json`), as far as the chart reads it. */
+export interface RunRecord {
+  /** When it ran, ISO 8601. */
+  date: string;
+  /** `full` or `quick`. */
+  mode: string;
+  /** The machine. */
+  machine: Machine;
+  /** How client and servers were placed. */
+  pinning: string;
+  /** Other load during the timed scenarios, in cores, when it could be read. */
+  disturbance?: { otherCores: number; stealCores: number };
+  /** The results. */
+  measurements: Measurements;
+}
+
+/** Other load (cores busy with other processes plus stolen) past which a run is not quiet. */
+export const QUIET_CORES = 0.2;
+
+/**
+ * The warning of a run whose machine was not quiet.
+ *
+ * @param disturbance Other load during the timed scenarios, in cores.
+ * @returns The warning, or `undefined` for a quiet run (or one where the load is unknown).
+ */
+export function quietWarning(disturbance: RunRecord["disturbance"]): string | undefined {
+  if (!disturbance || disturbance.otherCores + disturbance.stealCores <= QUIET_CORES) {
+    return undefined;
+  }
+  return `The machine was not quiet: ${disturbance.otherCores.toFixed(2)} cores busy with ` +
+    `other processes, ${disturbance.stealCores.toFixed(2)} stolen; absolute figures are noisy.`;
+}
+
+/**
+ * The round-trip chart of one report run.
+ *
+ * @param run The run's record.
+ * @returns The SVG document.
+ */
+export function roundTripChart(run: RunRecord): string {
+  return latencyChart(
+    "Round trip, one message in flight (µs)",
+    roundTripSections(run.measurements, run.pinning),
+    `${run.mode} run ${run.date.slice(0, 10)}: ${machineLine(run.machine)}; ${run.pinning}`,
+    quietWarning(run.disturbance),
+  );
 }

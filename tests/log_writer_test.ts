@@ -39,6 +39,16 @@ Deno.test("LineWriter writes at once when maxBytes wait, and by itself after flu
   assert.deepEqual(timed.batches, ["late\n"]);
 });
 
+Deno.test("LineWriter writes long and non-ASCII lines whole, across batches of its buffer", () => {
+  const { batches, lines } = captured({ flushMs: 60_000, maxBytes: 1 << 20 });
+  const sent = ["é".repeat(50), "a", "€ 🎉 ".repeat(300), "", "ok"];
+  for (const line of sent) lines.write(line);
+  lines.flush();
+  lines.write("second flush, same buffer");
+  lines.flush();
+  assert.equal(batches.join(""), sent.join("\n") + "\nsecond flush, same buffer\n");
+});
+
 Deno.test("LineWriter makes a line given as a function at the flush; one that throws is lost alone", () => {
   const { batches, lines } = captured({ flushMs: 60_000 });
   let made = 0;
@@ -74,10 +84,12 @@ Deno.test("LineWriter: a throwing write loses its batch, not the caller's work",
 function logScript(count: number, ending: "return" | "exit" | "throw"): string {
   return `
     import { App } from "./server/mod.ts";
-    const loud = new App({ name: "loud", log: true }).endpoint("/", {}, () => 1);
+    const loud = new App({ name: 'lo"ud', log: true }).endpoint("/", {}, () => 1);
     const quiet = new App({ name: "quiet" }).endpoint("/", {}, () => 1);
-    const post = (app, query) =>
-      app.fetch(new Request("http://rally.test/" + query, { method: "POST" }));
+    const post = (app, query) => app.fetch(new Request("http://rally.test/" + query, {
+      method: "POST",
+      headers: { "x-request-id": 'id "' + query.length + '"' },
+    }));
     for (let i = 0; i < ${count}; i++) (await post(loud, "?token=t0k3n&i=" + i)).body?.cancel();
     (await post(quiet, "")).body?.cancel();
     ${ending === "exit" ? "Deno.exit(0);" : ending === "throw" ? 'throw new Error("bye");' : ""}
@@ -97,8 +109,26 @@ for (const ending of ["return", "exit", "throw"] as const) {
       ...Array(count).keys(),
     ]);
     for (const record of records) {
+      assert.deepEqual(Object.keys(record), [
+        "time",
+        "level",
+        "msg",
+        "app",
+        "requestId",
+        "method",
+        "path",
+        "query",
+        "status",
+        "durationMs",
+      ]);
       assert.equal(record.msg, "request");
-      assert.equal(record.app, "loud"); // logs are off by default: "quiet" wrote nothing
+      assert.equal(record.app, 'lo"ud'); // logs are off by default: "quiet" wrote nothing
+      assert.match(record.requestId, /^id "\d+"$/);
+      assert.equal(record.method, "POST");
+      assert.equal(record.path, "/");
+      assert.equal(record.status, 200);
+      assert.equal(typeof record.durationMs, "number");
+      assert.equal(new Date(Date.parse(record.time)).toISOString(), record.time);
       assert.ok(record.query.startsWith("?token=[REDACTED]&"));
     }
     assert.ok(!child.output().includes("t0k3n"));

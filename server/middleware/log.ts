@@ -128,6 +128,7 @@ export class Logger {
   #min: number;
   #sink: ((record: LogRecord) => void) | undefined;
   #lines: LineWriter | undefined;
+  #appJson: string;
 
   /**
    * Make a logger.
@@ -138,6 +139,7 @@ export class Logger {
    */
   constructor(app: string, level: LogLevel, sink?: (record: LogRecord) => void) {
     this.#app = app;
+    this.#appJson = JSON.stringify(app);
     this.#min = LEVELS[level];
     this.#sink = sink;
     if (!sink) this.#lines = stdoutWriter();
@@ -160,10 +162,26 @@ export class Logger {
     // To stdout the record is made at the flush, off the request's path: only what the
     // request holds is read now.
     if (lines) {
-      lines.write(() =>
-        JSON.stringify(this.#request(time, level, url, method, requestId, status, durationMs))
-      );
+      lines.write(() => this.#requestLine(time, level, url, method, requestId, status, durationMs));
     } else this.#write(this.#request(time, level, url, method, requestId, status, durationMs));
+  }
+
+  /** {@link Logger.request}'s record as its JSON line, written out without the record. */
+  #requestLine(
+    time: number,
+    level: LogLevel,
+    url: string,
+    method: string,
+    requestId: string,
+    status: number,
+    durationMs: number,
+  ): string {
+    const { path, query } = splitUrl(url);
+    return `{"time":"${isoTime(time)}","level":"${level}","msg":"request","app":${this.#appJson}` +
+      `,"requestId":${JSON.stringify(requestId)},"method":${JSON.stringify(method)}` +
+      `,"path":${JSON.stringify(path)}` +
+      (query ? `,"query":${JSON.stringify(redactQuery(query))}` : "") +
+      `,"status":${status},"durationMs":${round(durationMs)}}`;
   }
 
   #request(
@@ -175,10 +193,7 @@ export class Logger {
     status: number,
     durationMs: number,
   ): LogRecord {
-    // The path and query as sent, without parsing the whole URL (`http://host/path?query`).
-    const start = url.indexOf("/", url.indexOf("//") + 2);
-    const query = start < 0 ? -1 : url.indexOf("?", start);
-    const path = start < 0 ? "/" : query < 0 ? url.slice(start) : url.slice(start, query);
+    const { path, query } = splitUrl(url);
     return {
       time: isoTime(time),
       level,
@@ -187,7 +202,7 @@ export class Logger {
       requestId,
       method,
       path,
-      ...(query >= 0 && query < url.length - 1 ? { query: redactQuery(url.slice(query)) } : {}),
+      ...(query ? { query: redactQuery(query) } : {}),
       status,
       durationMs: round(durationMs),
     };
@@ -328,6 +343,18 @@ function envLevel(): LogLevel | "off" | undefined {
     return undefined; // no --allow-env: no logs unless the App asks
   }
   return value === undefined || value === "" ? undefined : value.toLowerCase() as LogLevel;
+}
+
+/**
+ * The path and query of a URL as sent, without parsing the whole URL (`http://host/path?query`).
+ * The query is `""` when there is none (or only a `?`).
+ */
+function splitUrl(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", query: "" };
+  const query = url.indexOf("?", start);
+  if (query < 0) return { path: url.slice(start), query: "" };
+  return { path: url.slice(start, query), query: query < url.length - 1 ? url.slice(query) : "" };
 }
 
 let second = NaN;

@@ -47,12 +47,14 @@ export class LineWriter {
   #size = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #encoder = new TextEncoder();
+  /** Reused for every batch: no buffer is allocated per flush. */
+  #buffer = new Uint8Array(0);
 
   /**
    * Make a writer.
    *
-   * @param write Writes one batch of lines, each ending with `\n`; what it throws loses the
-   *   batch, never the caller's work.
+   * @param write Writes one batch of lines, each ending with `\n` (the bytes are reused once
+   *   it returns); what it throws loses the batch, never the caller's work.
    * @param options When to write.
    */
   constructor(write: (bytes: Uint8Array) => void, options: LineWriterOptions = {}) {
@@ -91,16 +93,31 @@ export class LineWriter {
     const lines = this.#pending;
     this.#pending = [];
     this.#size = 0;
-    let text = "";
+    let buffer = this.#buffer;
+    let used = 0;
     for (const line of lines) {
+      let text: string;
       try {
-        text += (typeof line === "string" ? line : line()) + "\n";
+        text = typeof line === "string" ? line : line();
       } catch {
-        // A line that cannot be made is lost alone.
+        continue; // a line that cannot be made is lost alone
       }
+      const most = text.length * 3 + 1; // UTF-8 bytes of a UTF-16 code unit: at most 3
+      if (buffer.length - used < most) {
+        this.#send(buffer.subarray(0, used));
+        used = 0;
+        if (buffer.length < most) buffer = this.#buffer = new Uint8Array(most + this.#maxBytes);
+      }
+      used += this.#encoder.encodeInto(text, buffer.subarray(used)).written;
+      buffer[used++] = 0x0a; // "\n"
     }
+    this.#send(buffer.subarray(0, used));
+  }
+
+  #send(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     try {
-      this.#write(this.#encoder.encode(text));
+      this.#write(bytes);
     } catch {
       // A failing sink loses the lines, never the request (as a throwing log sink does).
     }

@@ -113,7 +113,7 @@ Deno.test("bench: rally serve as users run it answers, logs every request on std
     await driver.close();
     await server.close();
   }
-  assert.equal(server.requestLines, 20, "every request's log line, none lost at the stop");
+  assert.equal(server.logLines, 20, "every request's log line, none lost at the stop");
 });
 
 Deno.test("bench chart of a run: the warning when other load passed 0.2 cores, none when quiet", () => {

@@ -18,8 +18,11 @@ const TICKS_PER_SECOND = 100;
 
 /** A server started as users start it, with the log lines it has written so far. */
 export interface ServedProcess extends ServerProcess {
-  /** Request log lines (`"msg":"request"`) read from its output so far. */
-  readonly requestLines: number;
+  /**
+   * Lines it wrote on stdout after the one saying that it listens, so far: its log lines, one
+   * per request (the bench's servers open no sessions).
+   */
+  readonly logLines: number;
 }
 
 /** Options of {@link startServed} and {@link startPlain}. */
@@ -96,17 +99,40 @@ export async function startPlain(
     }
   };
   const listening = Promise.withResolvers<number>();
-  let requestLines = 0;
-  // The log collector: every line read as it comes, until the process closes its output.
-  const collect = async (stream: ReadableStream<Uint8Array>, echo: boolean) => {
-    for await (const line of readLines(stream)) {
-      const match = line.match(/ on http:\/\/127\.0\.0\.1:(\d+)\//);
+  let logLines = 0;
+  const LISTENING = / on http:\/\/127\.0\.0\.1:(\d+)\//;
+  // stderr: every line echoed, and looked at for the address (`Deno.serve` says it there).
+  const echo = async () => {
+    for await (const line of readLines(child.stderr)) {
+      const match = line.match(LISTENING);
       if (match) listening.resolve(Number(match[1]));
-      else if (line.includes('"msg":"request"')) requestLines++;
-      else if (echo) console.error(`${name}: ${line}`);
+      else console.error(`${name}: ${line}`);
     }
   };
-  const drained = Promise.all([collect(child.stdout, false), collect(child.stderr, true)]);
+  // stdout, the log collector: lines decoded until the one saying that it listens, then every
+  // byte read as it comes and lines counted without decoding them (the bench process measures
+  // too: it does no more than a log shipper's read).
+  const collect = async () => {
+    const decoder = new TextDecoder();
+    let text = "";
+    let listened = false;
+    for await (const chunk of child.stdout) {
+      if (listened) {
+        for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) logLines++;
+        continue;
+      }
+      text += decoder.decode(chunk, { stream: true });
+      const match = text.match(LISTENING);
+      if (!match) continue;
+      listened = true;
+      listening.resolve(Number(match[1]));
+      const end = text.indexOf("\n", match.index!);
+      if (end < 0) logLines--; // the listening line's own newline is still to come
+      const rest = end < 0 ? "" : text.slice(end + 1);
+      for (let at = rest.indexOf("\n"); at >= 0; at = rest.indexOf("\n", at + 1)) logLines++;
+    }
+  };
+  const drained = Promise.all([collect(), echo()]);
   drained.finally(() => listening.reject(new Error(`${name} exited before it listened`)))
     .catch(() => {});
   let port: number;
@@ -123,8 +149,8 @@ export async function startPlain(
     port,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
-    get requestLines() {
-      return requestLines;
+    get logLines() {
+      return logLines;
     },
     stats: () => procStats(child.pid),
     gcStats: () => Promise.reject(new Error(`Cannot collect garbage in ${name}`)),

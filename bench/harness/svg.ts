@@ -52,11 +52,12 @@ function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Ticks of the 1-2-5 sequence covering `min` to `max`. */
+/** Ticks of the 1-2-5 sequence covering `min` to `max` (powers of ten alone past 3 decades). */
 function ticks(min: number, max: number): number[] {
   const out: number[] = [];
+  const steps = Math.log10(max / min) > 3 ? [1] : [1, 2, 5];
   for (let decade = 10 ** Math.floor(Math.log10(min)); decade <= max * 10; decade *= 10) {
-    for (const step of [1, 2, 5]) {
+    for (const step of steps) {
       const tick = step * decade;
       if (tick >= min / 2 && tick <= max * 2) out.push(tick);
     }

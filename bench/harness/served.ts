@@ -19,8 +19,8 @@ const TICKS_PER_SECOND = 100;
 /** A server started as users start it, with the log lines it has written so far. */
 export interface ServedProcess extends ServerProcess {
   /**
-   * Lines it wrote on stdout after the one saying that it listens, so far: its log lines, one
-   * per request (the bench's servers open no sessions).
+   * JSON lines it wrote on stdout after the one saying that it listens, so far: its log lines,
+   * one per request (the bench's servers open no sessions).
    */
   readonly logLines: number;
 }
@@ -109,16 +109,21 @@ export async function startPlain(
       else console.error(`${name}: ${line}`);
     }
   };
-  // stdout, the log collector: lines decoded until the one saying that it listens, then every
-  // byte read as it comes and lines counted without decoding them (the bench process measures
-  // too: it does no more than a log shipper's read).
+  // stdout, the log collector: text decoded until the line saying that it listens, then every
+  // byte read as it comes and the log's lines (those that start with "{") counted without
+  // decoding them (the bench process measures too: it does no more than a log shipper's read).
   const collect = async () => {
     const decoder = new TextDecoder();
     let text = "";
     let listened = false;
+    let lineStart = false;
     for await (const chunk of child.stdout) {
       if (listened) {
-        for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) logLines++;
+        if (lineStart && chunk[0] === 0x7b) logLines++;
+        for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) {
+          if (chunk[at + 1] === 0x7b) logLines++;
+        }
+        lineStart = chunk[chunk.length - 1] === 10;
         continue;
       }
       text += decoder.decode(chunk, { stream: true });
@@ -126,10 +131,9 @@ export async function startPlain(
       if (!match) continue;
       listened = true;
       listening.resolve(Number(match[1]));
-      const end = text.indexOf("\n", match.index!);
-      if (end < 0) logLines--; // the listening line's own newline is still to come
-      const rest = end < 0 ? "" : text.slice(end + 1);
-      for (let at = rest.indexOf("\n"); at >= 0; at = rest.indexOf("\n", at + 1)) logLines++;
+      const rest = text.slice(match.index!).split("\n").slice(1);
+      logLines += rest.filter((line) => line.startsWith("{")).length;
+      lineStart = rest.length > 0 && rest[rest.length - 1] === "";
     }
   };
   const drained = Promise.all([collect(), echo()]);

@@ -6,7 +6,9 @@
  * Prints a markdown table and writes `bench/results/latest.json` and
  * `bench/results/roundtrip.svg`. `--quick` is a smoke run of well under 60 s. With two or more
  * cores and `taskset`, the client (this process) runs on CPU 0 and the servers on CPU 1;
- * `--no-pin` leaves placement to the OS.
+ * `--no-pin` leaves placement to the OS. Before pinning, the "as users run it" scenario times
+ * sequential HTTP round trips with client and servers unpinned: the floor against `rally serve`
+ * with its default log (and with `RALLY_LOG=off`).
  *
  * @module
  */
@@ -14,7 +16,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { Driver } from "./harness/drivers.ts";
 import { describeMachine, machineCpu, machineLine } from "./harness/machine.ts";
-import { pinClient, type ServerProcess, startServer } from "./harness/process.ts";
+import { pinClient, type ServerProcess } from "./harness/process.ts";
 import { renderMarkdown } from "./harness/render.ts";
 import {
   type Budget,
@@ -24,9 +26,9 @@ import {
   measureThroughput,
   type RoundsConfig,
 } from "./harness/scenarios.ts";
-import { latencyChart } from "./harness/svg.ts";
+import { quietWarning, roundTripChart } from "./harness/svg.ts";
 import { evaluateTargets, type Measurements } from "./harness/targets.ts";
-import { type Variant, VARIANTS } from "./harness/variants.ts";
+import { startVariant, UNPINNED_VARIANTS, type Variant, VARIANTS } from "./harness/variants.ts";
 
 /** Budgets of one report mode. */
 interface ReportConfig {
@@ -101,20 +103,45 @@ async function closeAll(contestants: readonly Contestant[]): Promise<void> {
 }
 
 const machine = await describeMachine();
+const measurements: Measurements = {
+  sequential: {},
+  unpinned: {},
+  pipelined: {},
+  payload: {},
+  idle: {},
+};
+const machineBefore = machineCpu();
+const selfBefore = process.cpuUsage();
+const wallStart = performance.now();
+let serversCpuUs = 0;
+
+// As users run it: nothing pinned yet, so client and servers share the cores as the OS likes.
+progress(`sequential round trips, unpinned (${UNPINNED_VARIANTS.length} server processes)`);
+{
+  const unpinned = new Map<Variant, ServerProcess>();
+  try {
+    for (const variant of UNPINNED_VARIANTS) unpinned.set(variant, await startVariant(variant));
+    const contestants = await connectAll(unpinned, (v) => v.small);
+    measurements.unpinned = await measureLatency(contestants, config.sequential);
+    await closeAll(contestants);
+    for (const server of unpinned.values()) {
+      const { cpuUserUs, cpuSystemUs } = await server.stats();
+      serversCpuUs += cpuUserUs + cpuSystemUs;
+    }
+  } finally {
+    await Promise.all([...unpinned.values()].map((server) => server.close()));
+  }
+}
+
 const serverCpu = flags["no-pin"] ? undefined : await pinClient();
 const pinning = serverCpu === undefined
   ? "not pinned"
   : `client on CPU 0, servers on CPU ${serverCpu}`;
 progress(`starting ${VARIANTS.length} server processes (${pinning})`);
 const servers = new Map<Variant, ServerProcess>();
-const measurements: Measurements = { sequential: {}, pipelined: {}, payload: {}, idle: {} };
-const machineBefore = machineCpu();
-const selfBefore = process.cpuUsage();
-const wallStart = performance.now();
-let serversCpuUs = 0;
 try {
   for (const variant of VARIANTS) {
-    servers.set(variant, await startServer(variant.script, { cpu: serverCpu }));
+    servers.set(variant, await startVariant(variant, { cpu: serverCpu }));
   }
 
   // The interleaved variants first, then each isolated one in a phase of its own.
@@ -188,8 +215,7 @@ const mode = flags.quick ? "quick" : "full";
 const date = new Date().toISOString();
 const title = `rally bench report (${mode}, ${date.slice(0, 16).replace("T", " ")} UTC)`;
 const machineNote = `${machineLine(machine)}; ${pinning}`;
-const noisy = disturbance !== undefined &&
-  disturbance.otherCores + disturbance.stealCores > 0.2;
+const noisy = quietWarning(disturbance) !== undefined;
 const heading = [
   title,
   `Machine: ${machineNote}.`,
@@ -212,14 +238,6 @@ await Deno.writeTextFile(
 );
 await Deno.writeTextFile(
   new URL("roundtrip.svg", results),
-  latencyChart(
-    "Round trip, one message in flight (µs)",
-    Object.entries(measurements.sequential).map(([label, r]) => ({
-      label,
-      p50: r.p50,
-      p99: r.p99,
-    })),
-    `${mode} run ${date.slice(0, 10)}: ${machineNote}`,
-  ),
+  roundTripChart({ date, mode, machine, pinning, disturbance, measurements }),
 );
 progress("wrote bench/results/latest.json and bench/results/roundtrip.svg");

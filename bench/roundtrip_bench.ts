@@ -7,11 +7,11 @@
  * @module
  */
 import type { Driver } from "./harness/drivers.ts";
-import { pinClient, startServer } from "./harness/process.ts";
-import { BASELINE, VARIANTS } from "./harness/variants.ts";
+import { pinClient } from "./harness/process.ts";
+import { BASELINE, startVariant, VARIANTS } from "./harness/variants.ts";
 
 const serverCpu = await pinClient();
-const servers = await Promise.all(VARIANTS.map((v) => startServer(v.script, { cpu: serverCpu })));
+const servers = await Promise.all(VARIANTS.map((v) => startVariant(v, { cpu: serverCpu })));
 globalThis.addEventListener("unload", () => servers.forEach((server) => server.kill()));
 
 const small: Driver[] = await Promise.all(VARIANTS.map((v, i) => v.small(servers[i])));

@@ -47,9 +47,18 @@ export interface Gate {
    * routes on the router, before its routes.
    *
    * @param router The new router.
-   * @returns Whether any middleware was put on it.
+   * @returns Whether a check (CORS, `Origin`, auth) was put on it.
    */
   guard(router: Hono): boolean;
+  /**
+   * An endpoint's answer for requests that skip the router: logged and measured as through it.
+   *
+   * @param answer Answers a request.
+   * @returns The answer, observed when logs or metrics are on.
+   */
+  observed(
+    answer: (request: Request) => Promise<Response>,
+  ): (request: Request) => Promise<Response>;
   /**
    * Run an HTTP or SSE request once admitted and given a `maxConcurrency` slot.
    *
@@ -96,7 +105,7 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
   const router = new Hono();
   const host = gate.host;
   const plain = !gate.guard(router);
-  /** Endpoints at fixed paths, answered without Hono's dispatch when no middleware runs. */
+  /** Endpoints at fixed paths, answered without Hono's dispatch when no check runs. */
   const direct = new Map<string, (request: Request) => Promise<Response>>();
   router.get("/health", () => gate.health());
   router.get("/openapi.json", () => Response.json(gate.openapi()));
@@ -122,7 +131,7 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
       const answer = (request: Request) =>
         gate.work((done) => handleEndpoint(route, request, host, done));
       router.post(path, (c) => answer(c.req.raw));
-      if (plain && FIXED_PATH.test(path)) direct.set(path, answer);
+      if (plain && FIXED_PATH.test(path)) direct.set(path, gate.observed(answer));
     } else if (entry.kind === "stream") {
       const route = { ...entry.route, maxMessageBytes };
       router.post(path, (c) => gate.work((done) => handleStream(route, c, host, done)));

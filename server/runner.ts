@@ -14,6 +14,7 @@ import { within } from "../internal/within.ts";
 import type { App } from "./app.ts";
 import type { Context, Host, Session } from "./context.ts";
 import { Guard } from "./middleware/guard.ts";
+import { flushLogs } from "./middleware/log_writer.ts";
 import { fail } from "./response.ts";
 import { Limiter } from "./limiter.ts";
 import { readSettings, type Settings } from "./options.ts";
@@ -146,11 +147,23 @@ export class Runner implements Gate {
    * before its routes.
    *
    * @param router The router.
-   * @returns Whether any middleware was put on it.
+   * @returns Whether a check (CORS, `Origin`, auth) was put on it.
    */
   guard(router: Hono): boolean {
     this.#guard.checkPaths(this.#routes.map((route) => route.path));
     return this.#guard.install(router, this.host);
+  }
+
+  /**
+   * An endpoint's answer for requests that skip the router, logged and measured as through it.
+   *
+   * @param answer Answers a request.
+   * @returns The answer, observed when logs or metrics are on.
+   */
+  observed(
+    answer: (request: Request) => Promise<Response>,
+  ): (request: Request) => Promise<Response> {
+    return this.#guard.observed(answer);
   }
 
   /**
@@ -301,6 +314,7 @@ export class Runner implements Gate {
       this.#closing.abort();
       await this.#limiter.idle();
       await this.#started?.catch(() => {});
+      flushLogs(); // the drained work's log lines come before what teardown() prints
       if (this.#setUp) await this.#app.teardown();
     } finally {
       this.#state = "stopped";

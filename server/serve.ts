@@ -5,6 +5,7 @@
  * @module
  */
 import { type App, runnerOf } from "./app.ts";
+import { flushLogs } from "./middleware/log_writer.ts";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -129,6 +130,7 @@ export function serve(app: App, options: ServeOptions = {}): Server {
       } finally {
         // A listener that failed (and was not replaced yet) has nothing left to shut down.
         await httpServer.shutdown().catch(() => {});
+        flushLogs(); // the last requests' and sessions' log lines, before `finished` settles
       }
     })();
     stopping.then(

@@ -50,21 +50,31 @@ function shares(tally: Map<string, number>, total: number): SelfTime[] {
   return [...tally].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, share: us / total }));
 }
 
+/** The part of a profile to read, in ms from its start. */
+export interface ProfileWindow {
+  fromMs: number;
+  toMs: number;
+}
+
 /**
  * Summarize a `.cpuprofile`.
  *
  * @param json The profile's text.
+ * @param window Only the samples taken in this window (default: all).
  * @returns Self time by function and by kind.
  */
-export function summarizeProfile(json: string): ProfileSummary {
+export function summarizeProfile(json: string, window?: ProfileWindow): ProfileSummary {
   const profile = JSON.parse(json) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const functions = new Map<string, number>();
   const kinds = new Map<string, number>();
   let total = 0;
+  let at = 0; // µs from the profile's start
   profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)!;
     const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (window && (at < window.fromMs * 1000 || at > window.toMs * 1000)) return;
+    const frame = byId.get(id)!;
     const file = frame.url.replace(/^.*\/(node_modules|npm|work)\//, "");
     const name = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + us);

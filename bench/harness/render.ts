@@ -19,8 +19,8 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 }
 
 /** Latency rows, with the p50 relative to the baseline's. */
-function latencyTable(results: Record<string, LatencyResult>): string {
-  const base = results[BASELINE]?.p50;
+function latencyTable(results: Record<string, LatencyResult>, baseline = BASELINE): string {
+  const base = results[baseline]?.p50;
   return table(
     [
       "variant",
@@ -31,7 +31,7 @@ function latencyTable(results: Record<string, LatencyResult>): string {
       "median of round p50s",
       "server CPU µs/msg",
       "n",
-      `p50 / ${BASELINE}`,
+      `p50 / ${baseline}`,
     ],
     Object.entries(results).map(([name, r]) => [
       name,
@@ -105,6 +105,11 @@ export function renderMarkdown(
     `## ${title}`,
     "### Sequential round trips, one message in flight (µs)",
     latencyTable(measurements.sequential),
+    "### As users run it: sequential HTTP round trips, client and servers unpinned (µs)",
+    "`rally serve` with its default log (one JSON line per request on stdout, read by the " +
+    "bench as a log collector would), and with `RALLY_LOG=off`; the same bare fetch client " +
+    "for all three.",
+    latencyTable(measurements.unpinned ?? {}, "http-floor"),
     "### Pipelined (HTTP: concurrent requests)",
     throughputTable(measurements.pipelined),
     "### 100 KB payload each way, one in flight (µs; ws-floor = raw binary frame)",

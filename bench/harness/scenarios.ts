@@ -6,9 +6,9 @@
  * @module
  */
 import type { Driver } from "./drivers.ts";
-import { type ServerProcess, type ServerStats, startServer } from "./process.ts";
+import type { ServerProcess, ServerStats } from "./process.ts";
 import { type LatencySummary, median, summarizeLatency } from "./stats.ts";
-import type { Variant } from "./variants.ts";
+import { startVariant, type Variant } from "./variants.ts";
 
 /** A bound on one loop: stop at `count` iterations or after `ms`, whichever comes first. */
 export interface Budget {
@@ -172,7 +172,7 @@ export async function measureIdleSessions(
   budget: Budget,
   cpu?: number,
 ): Promise<IdleResult> {
-  const server = await startServer(variant.script, { cpu });
+  const server = await startVariant(variant, { cpu });
   const open: Driver[] = [];
   try {
     const first = await variant.small(server);

@@ -10,6 +10,11 @@ import type { IdleResult, LatencyResult, ThroughputResult } from "./scenarios.ts
 export interface Measurements {
   /** Sequential round trips of the small message. */
   sequential: Record<string, LatencyResult>;
+  /**
+   * Sequential round trips of the small message over HTTP as users run it: client and servers
+   * unpinned, rally started with `rally serve` and its default log.
+   */
+  unpinned: Record<string, LatencyResult>;
   /** Throughput by messages in flight (`"16"`, `"64"`). */
   pipelined: Record<string, Record<string, ThroughputResult>>;
   /** Sequential round trips of the 100 KB payload. */
@@ -66,6 +71,22 @@ const TARGETS: readonly TargetSpec[] = [
     relation: "<=",
     limit: 1.10,
     value: (m) => ratio(m.sequential["rally-http-json"]?.p50, m.sequential["http-floor"]?.p50),
+  },
+  {
+    name: "rally-http-served p50 / http-floor p50 (sequential; rally serve, default log)",
+    relation: "<=",
+    limit: 1.10,
+    value: (m) => ratio(m.sequential["rally-http-served"]?.p50, m.sequential["http-floor"]?.p50),
+  },
+  {
+    name: "unpinned: rally-http-served / http-floor, median of round p50s (as users run it)",
+    relation: "<=",
+    limit: 1.10,
+    value: (m) =>
+      ratio(
+        m.unpinned["rally-http-served"]?.medianOfRoundMedians,
+        m.unpinned["http-floor"]?.medianOfRoundMedians,
+      ),
   },
   {
     name: "rally-realtime / rally-http-json msgs/s (64 in flight)",

@@ -3,10 +3,12 @@
  * with the request id, the path (credentials in the query redacted), the status or close code,
  * durations, message counts, drops and error frames. Off unless asked for: the App's `log`
  * option, else the `RALLY_LOG` environment variable (which `rally serve` sets to `info` when it
- * is unset).
+ * is unset). The default sink buffers the lines and writes them together at least every 100 ms
+ * (see `log_writer.ts`): nothing is lost at a graceful stop or on exit.
  *
  * @module
  */
+import { type LineWriter, stdoutWriter } from "./log_writer.ts";
 import type { SessionStats } from "./stats.ts";
 
 /**
@@ -21,8 +23,9 @@ export interface LogOptions {
   /** The lowest level logged, or `"off"`. Default `"info"`. */
   level?: LogLevel | "off";
   /**
-   * Where records go. Default: one JSON line each on stdout. A sink that throws loses the record,
-   * never the request.
+   * Where records go. Default: one JSON line each on stdout, buffered and written together at
+   * least every 100 ms (and at a graceful stop, and on exit). A sink is called once per record,
+   * synchronously; one that throws loses the record, never the request.
    */
   sink?: (record: LogRecord) => void;
 }
@@ -123,19 +126,23 @@ const SECRET_PARAM = /token|key|secret|password|auth|signature/i;
 export class Logger {
   #app: string;
   #min: number;
-  #sink: (record: LogRecord) => void;
+  #sink: ((record: LogRecord) => void) | undefined;
+  #lines: LineWriter | undefined;
+  #appJson: string;
 
   /**
    * Make a logger.
    *
    * @param app The App's name, in every record.
    * @param level The lowest level written.
-   * @param sink Where records go.
+   * @param sink Where records go. Default: JSON lines on stdout, buffered (`log_writer.ts`).
    */
-  constructor(app: string, level: LogLevel, sink: (record: LogRecord) => void = writeLine) {
+  constructor(app: string, level: LogLevel, sink?: (record: LogRecord) => void) {
     this.#app = app;
+    this.#appJson = JSON.stringify(app);
     this.#min = LEVELS[level];
     this.#sink = sink;
+    if (!sink) this.#lines = stdoutWriter();
   }
 
   /**
@@ -149,19 +156,56 @@ export class Logger {
   request(request: Request, requestId: string, status: number, durationMs: number): void {
     const level: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
     if (LEVELS[level] < this.#min) return;
-    const url = new URL(request.url);
-    this.#write({
-      time: new Date().toISOString(),
+    const time = Date.now();
+    const { url, method } = request;
+    const lines = this.#lines;
+    // To stdout the record is made at the flush, off the request's path: only what the
+    // request holds is read now.
+    if (lines) {
+      lines.write(() => this.#requestLine(time, level, url, method, requestId, status, durationMs));
+    } else this.#write(this.#request(time, level, url, method, requestId, status, durationMs));
+  }
+
+  /** {@link Logger.request}'s record as its JSON line, written out without the record. */
+  #requestLine(
+    time: number,
+    level: LogLevel,
+    url: string,
+    method: string,
+    requestId: string,
+    status: number,
+    durationMs: number,
+  ): string {
+    const { path, query } = splitUrl(url);
+    return `{"time":"${isoTime(time)}","level":"${level}","msg":"request","app":${this.#appJson}` +
+      `,"requestId":${JSON.stringify(requestId)},"method":${JSON.stringify(method)}` +
+      `,"path":${JSON.stringify(path)}` +
+      (query ? `,"query":${JSON.stringify(redactQuery(query))}` : "") +
+      `,"status":${status},"durationMs":${round(durationMs)}}`;
+  }
+
+  #request(
+    time: number,
+    level: LogLevel,
+    url: string,
+    method: string,
+    requestId: string,
+    status: number,
+    durationMs: number,
+  ): LogRecord {
+    const { path, query } = splitUrl(url);
+    return {
+      time: isoTime(time),
       level,
       msg: "request",
       app: this.#app,
       requestId,
-      method: request.method,
-      path: url.pathname,
-      ...(url.search ? { query: redactQuery(url.search) } : {}),
+      method,
+      path,
+      ...(query ? { query: redactQuery(query) } : {}),
       status,
       durationMs: round(durationMs),
-    });
+    };
   }
 
   /**
@@ -173,7 +217,7 @@ export class Logger {
   sessionOpen(stats: SessionStats, search: string): void {
     if (LEVELS.info < this.#min) return;
     this.#write({
-      time: new Date().toISOString(),
+      time: isoTime(Date.now()),
       level: "info",
       msg: "session open",
       app: this.#app,
@@ -213,7 +257,7 @@ export class Logger {
     const level: LogLevel = code === 1011 ? "error" : code === 1008 ? "warn" : "info";
     if (LEVELS[level] < this.#min) return;
     this.#write({
-      time: new Date().toISOString(),
+      time: isoTime(Date.now()),
       level,
       msg: "session close",
       app: this.#app,
@@ -233,8 +277,12 @@ export class Logger {
   }
 
   #write(record: LogRecord): void {
+    if (this.#lines) {
+      this.#lines.write(JSON.stringify(record));
+      return;
+    }
     try {
-      this.#sink(record);
+      this.#sink!(record);
     } catch {
       // A failing sink loses the record, never the request.
     }
@@ -297,8 +345,32 @@ function envLevel(): LogLevel | "off" | undefined {
   return value === undefined || value === "" ? undefined : value.toLowerCase() as LogLevel;
 }
 
-function writeLine(record: LogRecord): void {
-  console.log(JSON.stringify(record));
+/**
+ * The path and query of a URL as sent, without parsing the whole URL (`http://host/path?query`).
+ * The query is `""` when there is none (or only a `?`).
+ */
+function splitUrl(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", query: "" };
+  const query = url.indexOf("?", start);
+  if (query < 0) return { path: url.slice(start), query: "" };
+  return { path: url.slice(start, query), query: query < url.length - 1 ? url.slice(query) : "" };
+}
+
+let second = NaN;
+let secondPrefix = "";
+
+/**
+ * A time as an ISO 8601 string, `new Date(now).toISOString()`'s text at a fraction of its cost
+ * (it measured about 1 µs a record): the date and time to the second are made once a second.
+ */
+function isoTime(now: number): string {
+  const ms = now % 1000;
+  if (now - ms !== second) {
+    second = now - ms;
+    secondPrefix = new Date(second).toISOString().slice(0, -4); // without "000Z"
+  }
+  return secondPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
 }
 
 function round(ms: number): number {

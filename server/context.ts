@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { StallClock } from "./stall_clock.ts";
 import type { Codec } from "../codec.ts";
 import type { RateLimit } from "./middleware/rate_limit.ts";
 import type { SessionKind, SessionStats } from "./middleware/stats.ts";
@@ -67,6 +68,8 @@ export interface Host {
   readonly firstMessageTimeout: number;
   /** Seconds a request body may stall between chunks (`Infinity`: no limit). */
   readonly bodyTimeout: number;
+  /** Gives up on body reads that take over `bodyTimeout`. */
+  readonly stallClock: StallClock;
   /** The per-connection rate limit of realtime sessions, when the App sets one. */
   readonly rateLimit?: RateLimit;
   /**

@@ -8,6 +8,7 @@ import { DecodeError } from "../codec.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import { returnLargeBuffers } from "./memory.ts";
 import { fail, handlerFailed } from "./response.ts";
+import { STALLED } from "./stall_clock.ts";
 import type { EndpointRoute } from "./routes.ts";
 import {
   check,
@@ -117,7 +118,7 @@ export async function readValidInput(
         : budgeted
         ? request.json()
         : request.text();
-      const read = await within(body, host.bodyTimeout);
+      const read = await host.stallClock.within(body);
       if (read === STALLED) return stalled(host.bodyTimeout);
       value = format.msgpack
         ? host.codec.decode(new Uint8Array(read as ArrayBuffer))
@@ -216,21 +217,9 @@ function stalled(seconds: number): Response {
 
 /** {@link readBody}'s answers besides the bytes. */
 const TOO_LARGE = Symbol("too large");
-const STALLED = Symbol("stalled");
 
 /** Bodies of a declared length up to this are read whole; larger ones chunk by chunk. */
 const WHOLE_BODY_BYTES = 64 * 1024;
-
-/** A read, or `STALLED` when it takes over `seconds` (the read is left to fail on its own). */
-function within<T>(read: Promise<T>, seconds: number): Promise<T | typeof STALLED> {
-  if (!Number.isFinite(seconds)) return read;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<typeof STALLED>((resolve) => {
-    timer = setTimeout(() => resolve(STALLED), seconds * 1000);
-  });
-  read.catch(() => {}); // once abandoned, its failure (the client left) is nobody's concern
-  return Promise.race([read, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Read a body, giving up as soon as it passes `maxBytes` (never buffering it whole) or when no

@@ -17,6 +17,7 @@ import { Guard } from "./middleware/guard.ts";
 import { flushLogs } from "./middleware/log_writer.ts";
 import { fail } from "./response.ts";
 import { Limiter } from "./limiter.ts";
+import { StallClock } from "./stall_clock.ts";
 import { readSettings, type Settings } from "./options.ts";
 import { buildRouter, type Gate, type Router } from "./router.ts";
 import type { Route } from "./routes.ts";
@@ -36,6 +37,7 @@ export class Runner implements Gate {
   #started?: Promise<void>;
   #setUp = false;
   #stopped?: Promise<void>;
+  #stallClock!: StallClock;
   #closing = new AbortController();
   #sessions = new Set<Session>();
   #limiter: Limiter;
@@ -65,6 +67,7 @@ export class Runner implements Gate {
       sessionStats: (kind, ctx, socket) => guard.sessionStats(kind, ctx, socket),
       firstMessageTimeout: this.settings.firstMessageTimeout,
       bodyTimeout: this.settings.bodyTimeout,
+      stallClock: this.#stallClock = new StallClock(this.settings.bodyTimeout),
       track: (session) => {
         sessions.add(session);
         this.#touch();
@@ -105,6 +108,14 @@ export class Runner implements Gate {
   /** Whether this run is over (failed, draining or stopped): a new `serve()` needs a new one. */
   get ended(): boolean {
     return this.#state === "failed" || this.#state === "draining" || this.#state === "stopped";
+  }
+
+  /**
+   * Give up on stalled body reads with one clock for the whole run instead of a timer per
+   * read: only under `serve()`, whose shutdown drains the run and so stops the clock.
+   */
+  watchStalls(): void {
+    this.#stallClock.start();
   }
 
   /**
@@ -317,6 +328,7 @@ export class Runner implements Gate {
       flushLogs(); // the drained work's log lines come before what teardown() prints
       if (this.#setUp) await this.#app.teardown();
     } finally {
+      this.#stallClock.stop();
       this.#state = "stopped";
     }
   }

@@ -74,6 +74,7 @@ export interface Server extends AsyncDisposable {
 export function serve(app: App, options: ServeOptions = {}): Server {
   const { signal, signals = true, shutdownGraceMs = 10_000 } = options;
   const runner = runnerOf(app);
+  runner.watchStalls();
   let httpServer = Deno.serve({
     port: options.port ?? 8000,
     hostname: options.hostname,

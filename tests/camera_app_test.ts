@@ -14,7 +14,7 @@ Deno.test("camera app: serves its page, its script and rally's client bundle", a
   assert.match(await script.text(), /const RALLY_BUNDLE = "\/rally\.js"/);
   const rally = await (await fetch(`${server.http}/rally.js`)).text();
   assert.match(rally, /^export \{[^}]*\bconnect\b/m, "an ES module exporting connect()");
-  assert.doesNotMatch(rally, /\/werift\//, "no werift module in the bundle");
+  assert.doesNotMatch(rally, /@roamhq\/wrtc\//, "no native WebRTC module in the bundle");
   assert.doesNotMatch(rally, /\bDeno\./, "nothing Deno-only");
 });
 

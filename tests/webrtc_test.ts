@@ -1,43 +1,25 @@
 /**
  * The WebRTC transport: signaling over a WebSocket, realtime over a DataChannel, Deno to Deno on
- * loopback with werift's peer on both sides (passed to the client as `RTCPeerConnection`).
- *
- * werift starts DTLS retransmission timers (500 ms each) that it never clears, even once the
- * handshake is over and the peer closed: every test waits them out ({@link webrtcTest}) instead
- * of turning the sanitizers off.
+ * loopback with libwebrtc (npm:@roamhq/wrtc) on both sides: the client's default peer in Deno.
+ * The server checks and offers loopback candidates only (`iceCandidates: "loopback"`).
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { RTCPeerConnection } from "werift";
+import { type TestCandidate, type TestChannel, type TestPeer, wrtc } from "./_wrtc.ts";
 import { z } from "zod";
 import { DATA_CHANNEL_MAX_BYTES, frameHeader, readFrameHeader } from "../internal/channel_frame.ts";
 import { connect, realtime, RealtimeError } from "../client/mod.ts";
 import { Inbox } from "../internal/inbox.ts";
 import { App, type Context } from "../server/mod.ts";
-import { codec, delay, listen, waitFor, within } from "./_realtime_helpers.ts";
+import { codec, listen, waitFor, within } from "./_realtime_helpers.ts";
+import { delay } from "./_realtime_helpers.ts";
 
-/** werift on loopback only: a 127.0.0.1 host candidate, and pairs between such candidates. */
-const LOOPBACK = {
-  iceUseIpv6: false,
-  iceInterfaceAddresses: { udp4: "127.0.0.1" },
-  iceAdditionalHostAddresses: ["127.0.0.1"],
-  iceFilterCandidatePair: (
-    pair: { localCandidate: { host: string }; remoteCandidate: { host: string } },
-  ) => pair.localCandidate.host === "127.0.0.1" && pair.remoteCandidate.host === "127.0.0.1",
-};
+/** The client options of these tests: WebRTC with the default peer (libwebrtc in Deno). */
+const CLIENT = { transport: "webrtc" } as const;
 
-/** The client options that make werift the client's peer, on loopback. */
-const CLIENT = { transport: "webrtc", RTCPeerConnection, rtcConfiguration: LOOPBACK } as const;
+/** The server's peer on loopback only. */
+const LOOPBACK = { iceCandidates: "loopback" } as const;
 
-/** Longer than werift's DTLS flight timer (500 ms), which outlives the peer. */
-const SETTLE_MS = 700;
-
-function webrtcTest(name: string, fn: () => Promise<void>): void {
-  Deno.test(name, async () => {
-    await fn();
-    await delay(SETTLE_MS);
-  });
-}
+const webrtcTest = Deno.test;
 
 const Input = z.object({ n: z.number() });
 
@@ -59,10 +41,10 @@ function doubler(
     .realtime("/bytes", {}, (input) => ({ size: sizeOf((input as { data?: unknown }).data) }))
     .webrtc("/webrtc", {
       endpoint: "/realtime",
-      peerConfig: LOOPBACK,
+      ...LOOPBACK,
       maxMessageBytes: options.maxMessageBytes,
     })
-    .webrtc("/webrtc-bytes", { endpoint: "/bytes", peerConfig: LOOPBACK });
+    .webrtc("/webrtc-bytes", { endpoint: "/bytes", ...LOOPBACK });
   return { app, contexts };
 }
 
@@ -246,20 +228,20 @@ webrtcTest(
         new Uint8Array([0x93, 0x01, ...payload, 0xc0]), // three elements
       ]
     ) {
-      peer.channel.send(Buffer.from(bad));
+      peer.channel.send(bad);
       const error = JSON.parse(await peer.next() as string);
       assert.equal(error.type, "x-fal-error");
       assert.equal(error.error, "INVALID_INPUT");
     }
     // A framed payload that is not msgpack: the session's own INVALID_INPUT, in its turn.
-    peer.channel.send(Buffer.from([0x92, 0x00, 0xc1]));
+    peer.channel.send(new Uint8Array([0x92, 0x00, 0xc1]));
     assert.equal(JSON.parse(await peer.next() as string).error, "INVALID_INPUT");
     // Over the WebRTC endpoint's maxMessageBytes: refused, not decoded.
     peer.channel.send(
-      Buffer.from([...frameHeader(1), ...codec.encode({ n: 1, pad: "x".repeat(200) })]),
+      new Uint8Array([...frameHeader(1), ...codec.encode({ n: 1, pad: "x".repeat(200) })]),
     );
     assert.equal(JSON.parse(await peer.next() as string).error, "MESSAGE_TOO_LARGE");
-    peer.channel.send(Buffer.from([...frameHeader(2), ...payload]));
+    peer.channel.send(new Uint8Array([...frameHeader(2), ...payload]));
     const output = await peer.next();
     assert.ok(output instanceof Uint8Array);
     const header = readFrameHeader(output)!;
@@ -337,6 +319,10 @@ class Signaling implements AsyncDisposable {
     return message;
   }
 
+  nextOrEnd(): Promise<Record<string, unknown> | undefined> {
+    return this.#inbox.next();
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise((resolve) => this.ws.addEventListener("close", resolve));
@@ -345,18 +331,20 @@ class Signaling implements AsyncDisposable {
   }
 }
 
-/** A werift peer negotiated by hand, whose DataChannel messages are read raw. */
+/** A libwebrtc peer negotiated by hand, whose DataChannel messages are read raw. */
 class RawPeer implements AsyncDisposable {
   readonly signaling: Signaling;
-  readonly pc: RTCPeerConnection;
-  readonly channel: ReturnType<RTCPeerConnection["createDataChannel"]>;
+  readonly pc: TestPeer;
+  readonly channel: TestChannel;
   #inbox = new Inbox<string | Uint8Array>();
 
   private constructor(signaling: Signaling) {
     this.signaling = signaling;
-    this.pc = new RTCPeerConnection(LOOPBACK);
+    this.pc = new wrtc.RTCPeerConnection({});
     this.channel = this.pc.createDataChannel("rally");
-    this.channel.onmessage = (event) => this.#inbox.push(event.data);
+    this.channel.binaryType = "arraybuffer";
+    this.channel.onmessage = (event) =>
+      this.#inbox.push(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
   }
 
   static async open(url: string): Promise<RawPeer> {
@@ -368,7 +356,24 @@ class RawPeer implements AsyncDisposable {
     const opened = new Promise<void>((resolve) => channel.onopen = () => resolve());
     const answer = await signaling.next();
     assert.equal(answer.type, "answer");
+    pc.onicecandidate = ({ candidate }) => {
+      if (!candidate) return;
+      const { sdpMid, sdpMLineIndex } = candidate;
+      signaling.send({
+        type: "icecandidate",
+        candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex },
+      });
+    };
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp as string });
+    (async () => {
+      for (;;) {
+        const message = await signaling.nextOrEnd();
+        if (!message) return;
+        if (message.type === "icecandidate" && message.candidate) {
+          await pc.addIceCandidate(message.candidate as TestCandidate).catch(() => {});
+        }
+      }
+    })();
     await within(opened, "the DataChannel to open");
     return peer;
   }
@@ -381,7 +386,7 @@ class RawPeer implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.channel.close();
-    await this.pc.close();
+    this.pc.close();
     await this.signaling[Symbol.asyncDispose]();
   }
 }

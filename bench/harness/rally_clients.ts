@@ -4,19 +4,16 @@
  * @module
  */
 import { Codec } from "../../codec.ts";
-import { realtime, type RealtimeClientOptions, run, wsConnect } from "../../client/mod.ts";
-import { RTCPeerConnection } from "werift";
+import { realtime, type RealtimeOptions, run, wsConnect } from "../../client/mod.ts";
 import type { Duplex } from "./drivers.ts";
-import { WEBRTC_LOOPBACK } from "./webrtc_loopback.ts";
 
 const codec = new Codec();
 
-/** Realtime over a WebRTC DataChannel (ordered), werift's peer on loopback. */
-export const WEBRTC: RealtimeClientOptions = {
-  transport: "webrtc",
-  RTCPeerConnection,
-  rtcConfiguration: WEBRTC_LOOPBACK,
-};
+/**
+ * Realtime over a WebRTC DataChannel (ordered), libwebrtc's peer (the client's default in Deno);
+ * the server checks and offers loopback candidates only.
+ */
+export const WEBRTC: RealtimeOptions = { transport: "webrtc" };
 
 /**
  * A realtime connection sending one fixed input.
@@ -31,12 +28,12 @@ export async function realtimeDuplex(
   url: string,
   path: string,
   input: object,
-  options: RealtimeClientOptions = {},
+  options: RealtimeOptions = {},
 ): Promise<Duplex> {
   const conn = await realtime(url, { ...options, path });
   return {
     send: () => conn.send(input as Record<string, unknown>),
-    receive: () => conn.receive(),
+    recv: () => conn.recv(),
     close: () => conn.close(),
   };
 }
@@ -59,10 +56,10 @@ export async function rallyWsDuplex(
   return "input" in message
     ? {
       send: () => ws.send(codec.encodeShared(message.input)),
-      receive: async () => codec.decode((await ws.receive()) as Uint8Array),
+      recv: async () => codec.decode((await ws.recv()) as Uint8Array),
       close: () => ws.close(),
     }
-    : { send: () => ws.send(message.bytes), receive: () => ws.receive(), close: () => ws.close() };
+    : { send: () => ws.send(message.bytes), recv: () => ws.recv(), close: () => ws.close() };
 }
 
 /**

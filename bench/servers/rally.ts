@@ -7,13 +7,12 @@
  * - `GET /ws`: raw WebSocket answering msgpack `{ prompt }` with `{ output }`.
  * - `GET /echo`: raw WebSocket sending every frame back.
  * - `GET /webrtc` and `GET /webrtc-image`: WebRTC signaling; the DataChannel is served by
- *   `/realtime` and `/realtime-image` (werift's peer, loaded by the first signaling session).
+ *   `/realtime` and `/realtime-image` (libwebrtc's peer, loaded by the first signaling session; loopback candidates only).
  *
  * @module
  */
 import { z } from "zod";
 import { App, serve } from "../../server/mod.ts";
-import { WEBRTC_LOOPBACK } from "../harness/webrtc_loopback.ts";
 import { runControl } from "./control.ts";
 import { reply } from "./reply.ts";
 
@@ -35,8 +34,8 @@ const app = new App({ name: "bench", firstMessageTimeout: 0 })
   .websocket("/echo", async (socket) => {
     for await (const message of socket) socket.send(message);
   })
-  .webrtc("/webrtc", { endpoint: "/realtime", peerConfig: WEBRTC_LOOPBACK })
-  .webrtc("/webrtc-image", { endpoint: "/realtime-image", peerConfig: WEBRTC_LOOPBACK });
+  .webrtc("/webrtc", { endpoint: "/realtime", iceCandidates: "loopback" })
+  .webrtc("/webrtc-image", { endpoint: "/realtime-image", iceCandidates: "loopback" });
 
 const server = serve(app, { hostname: "127.0.0.1", port: 0, signals: false, onListen() {} });
 await runControl(server.addr.port);

@@ -1,0 +1,140 @@
+/**
+ * The options of a WebRTC endpoint (`app.webrtc(path, options)`) and their checks.
+ *
+ * @module
+ */
+import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
+import { type IceFilter, iceFilter, type IcePolicy } from "./ice.ts";
+import type { VideoHandler, VideoOptions } from "./video.ts";
+import type { SignalingFormat } from "./wire.ts";
+
+/** A STUN or TURN server for the server's peer (as in `RTCConfiguration.iceServers`). */
+export interface IceServer {
+  /** `stun:host:port` or `turn:host:port` URL(s). */
+  urls: string | string[];
+  /** TURN user name. */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** Options of a WebRTC endpoint: a DataChannel route, a video handler, or both. */
+export interface WebRtcOptions {
+  /**
+   * The path of an `app.realtime` route, registered before: its handler, schemas and options
+   * serve the DataChannel the client opens.
+   */
+  endpoint?: string;
+  /**
+   * Transforms each frame of the client's video track; what it returns goes out on the peer's
+   * outgoing video track. The newest frame wins when it is slower than the camera.
+   */
+  video?: VideoHandler;
+  /** Frames are scaled to this size (nearest neighbour) before `video` sees them. */
+  videoSize?: { width: number; height: number };
+  /** At most this many frames a second go to `video`; the others are skipped. */
+  maxFps?: number;
+  /**
+   * The format of the server's first message (`ready`): `"msgpack"` (default: rally's client,
+   * fal's current demos) or `"json"` (fal's first demos). Replies then follow the client's
+   * format; `?signaling=json` on the URL picks JSON for one session.
+   */
+  signaling?: SignalingFormat;
+  /** STUN/TURN servers for the server's peer. Default none: host candidates only. */
+  iceServers?: IceServer[];
+  /**
+   * The ICE candidates the server's peer checks and offers: `"any"` (default), `"loopback"`,
+   * `"private"` (RFC 1918, CGNAT, link-local, ULA, loopback), or a list of addresses and CIDR
+   * ranges. Every candidate a client names gets STUN packets from the server: restrict it on
+   * servers that only meet clients on a known network, and keep signaling behind auth.
+   */
+  iceCandidates?: IcePolicy;
+  /**
+   * Largest input accepted over the DataChannel, in bytes (`MESSAGE_TOO_LARGE` past it), at most
+   * 256 KiB, the DataChannel message limit. Default: the realtime route's, capped at 256 KiB.
+   */
+  maxMessageBytes?: number;
+  /**
+   * More configuration for the server's libwebrtc `RTCPeerConnection`, merged over rally's
+   * (e.g. `portRange: { min, max }`, `iceTransportPolicy`).
+   */
+  peerConfig?: Record<string, unknown>;
+}
+
+/** A WebRTC endpoint as the App keeps it, its options resolved. */
+export interface WebRtcRoute {
+  /** The realtime route's path, if any. */
+  endpoint?: string;
+  /** The video handler, if any. */
+  video?: VideoHandler;
+  /** Size and frame-rate cap of the video path. */
+  videoOptions: VideoOptions;
+  /** The format of `ready`. */
+  signaling: SignalingFormat;
+  /** STUN/TURN servers. */
+  iceServers: IceServer[];
+  /** Which candidates may be used; `undefined` for any. */
+  iceFilter?: IceFilter;
+  /** Input cap in bytes; 0 means "the realtime route's, capped at 256 KiB". */
+  maxMessageBytes: number;
+  /** Extra peer configuration. */
+  peerConfig: Record<string, unknown>;
+}
+
+/**
+ * Resolve a WebRTC endpoint's options into a route, checking them.
+ *
+ * @param options The options as given.
+ * @returns The route.
+ * @throws {TypeError} without an `endpoint` path or a `video` handler, or for a bad policy.
+ * @throws {RangeError} for a number out of range.
+ */
+export function webrtcRoute(options: WebRtcOptions): WebRtcRoute {
+  const { endpoint, video, maxMessageBytes, videoSize, maxFps } = options ?? {};
+  if (endpoint !== undefined && typeof endpoint !== "string") {
+    throw new TypeError("webrtc(): `endpoint` must be the path of a realtime route");
+  }
+  if (video !== undefined && typeof video !== "function") {
+    throw new TypeError("webrtc(): `video` must be a function (frame, ctx) => frame");
+  }
+  if (endpoint === undefined && video === undefined) {
+    throw new TypeError(
+      "webrtc() needs the path of a realtime route as `endpoint`, a `video` handler, or both",
+    );
+  }
+  if (
+    maxMessageBytes !== undefined &&
+    !(maxMessageBytes > 0 && maxMessageBytes <= DATA_CHANNEL_MAX_BYTES)
+  ) {
+    throw new RangeError(
+      `maxMessageBytes of a WebRTC endpoint must be between 1 and ${DATA_CHANNEL_MAX_BYTES} (256 KiB), got ${maxMessageBytes}`,
+    );
+  }
+  if (
+    videoSize !== undefined &&
+    !([videoSize.width, videoSize.height].every((n) =>
+      Number.isInteger(n) && n >= 2 && n % 2 === 0
+    ))
+  ) {
+    throw new RangeError(
+      `videoSize must be even whole numbers of pixels, got ${videoSize.width}x${videoSize.height}`,
+    );
+  }
+  if (maxFps !== undefined && !(maxFps > 0)) {
+    throw new RangeError(`maxFps must be above 0, got ${maxFps}`);
+  }
+  const signaling = options.signaling ?? "msgpack";
+  if (signaling !== "msgpack" && signaling !== "json") {
+    throw new TypeError(`signaling must be "msgpack" or "json", got ${JSON.stringify(signaling)}`);
+  }
+  return {
+    endpoint,
+    video,
+    videoOptions: { size: videoSize, maxFps },
+    signaling,
+    iceServers: options.iceServers ?? [],
+    iceFilter: iceFilter(options.iceCandidates),
+    maxMessageBytes: maxMessageBytes ?? 0,
+    peerConfig: options.peerConfig ?? {},
+  };
+}

@@ -7,7 +7,14 @@
  * @module
  */
 import type { Context, Host } from "../context.ts";
-import type { I420Frame, NativeTrack, NativeVideoSink, NativeVideoSource, Wrtc } from "./wrtc.ts";
+import {
+  exitBeforeTeardown,
+  type I420Frame,
+  type NativeTrack,
+  type NativeVideoSink,
+  type NativeVideoSource,
+  type Wrtc,
+} from "./wrtc.ts";
 
 /** One frame of the client's video track, as the `video` handler gets it. */
 export interface VideoFrame {
@@ -105,6 +112,7 @@ export class VideoPipe {
     this.#options = options;
     this.#ctx = ctx;
     this.#host = host;
+    exitBeforeTeardown();
     this.#source = new wrtc.nonstandard.RTCVideoSource();
     this.track = this.#source.createTrack();
   }

@@ -111,3 +111,17 @@ export function loadWrtc(): Promise<Wrtc> {
     },
   );
 }
+
+let guarded = false;
+
+/**
+ * End the process with `Deno.exit()` once its event loop is empty, instead of letting Deno tear
+ * the native library down: libwebrtc's media objects (video sources, tracks, receivers) crash
+ * (SIGSEGV, SIGABRT) or hang in their finalizers at that teardown (npm:@roamhq/wrtc 0.10.0 under
+ * Deno 2.9.6). Installed when the first media object is made; the exit code is kept.
+ */
+export function exitBeforeTeardown(): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("unload", () => Deno.exit(Deno.exitCode));
+}

@@ -261,11 +261,8 @@ webrtcTest("signaling answers bad messages with an error and stays open", async 
   assert.equal((await signaling.next()).type, "error");
   signaling.send({ type: "launch" });
   assert.match(String((await signaling.next()).error), /unknown signaling message type/);
-  signaling.send({
-    type: "icecandidate",
-    candidate: { candidate: "candidate:1 1 udp 1 1.2.3.4 1 typ host" },
-  });
-  assert.match(String((await signaling.next()).error), /before the offer/);
+  signaling.send({ type: "icecandidate", candidate: { candidate: 7 } });
+  assert.match(String((await signaling.next()).error), /candidate.candidate/);
   signaling.send({ type: "offer", sdp: "v=0 this is not SDP" });
   const refused = await signaling.next();
   assert.equal(refused.type, "error");

@@ -93,6 +93,7 @@ class Signaling implements Session {
   #answered = false;
   #outgoing: Record<string, unknown>[] = [];
   #candidates = 0;
+  #early: unknown[] = [];
   #ended = false;
   #forget?: () => void;
   #timer: ReturnType<typeof setTimeout>;
@@ -190,6 +191,7 @@ class Signaling implements Session {
         sdp: filterSdp(sdp, this.#route.iceFilter),
       });
       if (hasVideo) this.#startVideo(wrtc, peer);
+      for (const candidate of this.#early.splice(0)) await this.#candidate(candidate);
       await peer.setLocalDescription(await peer.createAnswer());
     } catch (error) {
       this.#peer = undefined;
@@ -259,13 +261,13 @@ class Signaling implements Session {
 
   async #candidate(candidate: unknown): Promise<void> {
     if (candidate === null || candidate === undefined) return; // end of candidates
-    const peer = this.#peer;
-    if (!peer) throw new Error("an icecandidate came before the offer");
     const init = candidate as { candidate?: unknown; sdpMid?: unknown; sdpMLineIndex?: unknown };
     if (typeof init.candidate !== "string") {
       throw new TypeError("an icecandidate needs `candidate.candidate` as a string");
     }
     if (init.candidate === "") return; // end of candidates, as browsers say it
+    const peer = this.#peer;
+    if (!peer) return void this.#early.push(candidate); // added once the offer is set
     const filter = this.#route.iceFilter;
     if (filter && !filter(candidateAddress(init.candidate) ?? "")) return; // not checked
     await peer.addIceCandidate({

@@ -3,21 +3,31 @@
  * none), sends each frame's RGBA bytes to the realtime endpoint `/filter` through rally's
  * browser client, and draws what comes back: Sobel edges, a box blur or grayscale, computed
  * here in TypeScript (`filter.ts`). The App serves the page itself: `/` (`index.html`),
- * `/client.js` (the page's script) and `/rally.js` (rally's client, served by `clientModule()`:
- * bundled from `client/mod.ts` into memory on the first request).
+ * `/client.js` (the page's script) and `/rally.js` (rally's client, bundled by `deno bundle` from
+ * `client/mod.ts` into memory when the App starts).
  *
  * ```sh
  * deno task camera    # deno run -A cli.ts serve examples/camera/app.ts; open http://localhost:8000
  * ```
  *
- * `?transport=webrtc` sends the frames over a WebRTC DataChannel (signaling at
- * `/filter/webrtc`), `?filter=blur`, `?source=pattern` and `?size=320x240` change the rest.
+ * `?transport=webrtc` sends the camera as a WebRTC video track instead (signaling at
+ * `/filter/webrtc`): the server's `video` handler filters each frame's luma (`video_filter.ts`)
+ * and sends it back on its own video track; the filter travels over the DataChannel next to the
+ * video (`/filter/control`). `?filter=blur`, `?source=pattern` and `?size=320x240` change the
+ * rest. Both transports measure glass-to-glass latency the same way: the page draws each frame's
+ * number into its top-left pixels (`stamp.ts`), and reads it back from what comes back.
+ *
+ * `CAMERA_ICE_CANDIDATES=loopback` (or `private`) restricts the ICE candidates the server's peer
+ * checks (the browser test uses loopback).
  *
  * @module
  */
 import { z } from "zod";
-import { App, clientModule } from "../../server/mod.ts";
-import { applyFilter, FILTERS } from "./filter.ts";
+import { App } from "../../server/mod.ts";
+import { bundle } from "./bundle.ts";
+import { applyFilter, type FilterName, FILTERS } from "./filter.ts";
+import { filterI420, STAMP_ROWS } from "./video_filter.ts";
+import type { Context, IcePolicy } from "../../server/mod.ts";
 
 /** The largest frame the endpoint takes, in pixels. */
 export const MAX_PIXELS = 640 * 480;
@@ -55,15 +65,19 @@ export const FilterOutput = z.object({
 const files = {
   page: new URL("./index.html", import.meta.url),
   script: new URL("./client.js", import.meta.url),
+  client: new URL("../../client/mod.ts", import.meta.url),
+  stamp: new URL("./stamp.ts", import.meta.url),
 };
 
-/** What `/` and `/client.js` answer, read by `setup()`. */
-const assets = { html: "", script: "" };
+/** What `/`, `/client.js` and `/rally.js` answer, made by `setup()`. */
+const assets = { html: "", script: "", rally: "", stamp: "" };
 
 async function setup(): Promise<void> {
-  [assets.html, assets.script] = await Promise.all([
+  [assets.html, assets.script, assets.rally, assets.stamp] = await Promise.all([
     Deno.readTextFile(files.page),
     Deno.readTextFile(files.script),
+    bundle(files.client),
+    bundle(files.stamp),
   ]);
 }
 
@@ -74,10 +88,14 @@ function asset(body: () => string, type: string): () => Response {
     });
 }
 
+/** The filter each WebRTC session asked for (its DataChannel and its video share one context). */
+const videoFilters = new WeakMap<Context, FilterName>();
+
 const app = new App({ name: "camera", setup })
   .get("/", asset(() => assets.html, "text/html"))
   .get("/client.js", asset(() => assets.script, "text/javascript"))
-  .get("/rally.js", clientModule())
+  .get("/rally.js", asset(() => assets.rally, "text/javascript"))
+  .get("/stamp.js", asset(() => assets.stamp, "text/javascript"))
   .realtime(
     "/filter",
     // buffering 1: while a frame is being filtered only the newest one waits; older ones drop.
@@ -85,11 +103,25 @@ const app = new App({ name: "camera", setup })
     (input) => {
       const started = performance.now();
       const frame = applyFilter(input.frame, input);
+      // The frame-number strip at the top goes back unfiltered, for the page's latency measure.
+      frame.set(input.frame.subarray(0, Math.min(STAMP_ROWS, input.height) * input.width * 4));
       const filterMs = performance.now() - started;
       return { frame, width: input.width, height: input.height, seq: input.seq, filterMs };
     },
   )
-  // `?transport=webrtc`: signaling here, then the same endpoint over a DataChannel.
-  .webrtc("/filter/webrtc", { endpoint: "/filter" });
+  // `?transport=webrtc`: the filter for this peer's video, sent over its DataChannel.
+  .realtime("/filter/control", { input: z.object({ filter: z.enum(FILTERS) }) }, (input, ctx) => {
+    videoFilters.set(ctx, input.filter);
+    return { filter: input.filter };
+  })
+  // `?transport=webrtc`: signaling here; each frame of the page's video track is filtered and
+  // sent back on the server's.
+  .webrtc("/filter/webrtc", {
+    endpoint: "/filter/control",
+    video: (frame, ctx) => filterI420(frame, videoFilters.get(ctx) ?? "edges"),
+    iceCandidates: (Deno.env.get("CAMERA_ICE_CANDIDATES") as IcePolicy | undefined) ?? "any",
+    // A LAN demo: start the encoders at 2 Mbps instead of ramping up from 300 kbps.
+    videoBitrate: { start: 2000, min: 1000 },
+  });
 
 export default app;

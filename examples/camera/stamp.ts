@@ -76,6 +76,28 @@ export function stampRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, n
   }
 }
 
+/** What {@link stampCanvas} needs of a canvas' 2D context. */
+export interface Canvas2d {
+  /** The fill color. */
+  fillStyle: unknown;
+  /** Fill a rectangle. */
+  fillRect(x: number, y: number, width: number, height: number): void;
+}
+
+/**
+ * Draw `n` on a canvas (16 filled squares), e.g. before `captureStream`'s `requestFrame()`.
+ *
+ * @param context The canvas' 2D context.
+ * @param n The number (taken modulo 2^16).
+ */
+export function stampCanvas(context: Canvas2d, n: number): void {
+  const value = n % STAMP_MODULO;
+  for (let bit = 0; bit < STAMP_BITS; bit++) {
+    context.fillStyle = (value >> (STAMP_BITS - 1 - bit)) & 1 ? "#ffffff" : "#000000";
+    context.fillRect(bit * STAMP_BLOCK, 0, STAMP_BLOCK, STAMP_BLOCK);
+  }
+}
+
 /**
  * Read the number back from an RGBA frame.
  *

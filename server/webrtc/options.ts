@@ -5,6 +5,7 @@
  */
 import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
 import { type IceFilter, iceFilter, type IcePolicy } from "./ice.ts";
+import type { VideoBitrate } from "./bitrate.ts";
 import type { VideoHandler, VideoOptions } from "./video.ts";
 import type { SignalingFormat } from "./wire.ts";
 
@@ -34,6 +35,13 @@ export interface WebRtcOptions {
   videoSize?: { width: number; height: number };
   /** At most this many frames a second go to `video`; the others are skipped. */
   maxFps?: number;
+  /**
+   * Video bitrate hints in kbps for both encoders (the client's and the server's): where they
+   * start, and the least and most they use. libwebrtc starts near 300 kbps and drops frames
+   * while bandwidth estimation ramps up; on a LAN or loopback `{ start: 2000, min: 1000 }`
+   * avoids that. Default: none (libwebrtc's own).
+   */
+  videoBitrate?: VideoBitrate;
   /**
    * The format of the server's first message (`ready`): `"msgpack"` (default: rally's client,
    * fal's current demos) or `"json"` (fal's first demos). Replies then follow the client's
@@ -69,6 +77,8 @@ export interface WebRtcRoute {
   video?: VideoHandler;
   /** Size and frame-rate cap of the video path. */
   videoOptions: VideoOptions;
+  /** Bitrate hints, if any. */
+  videoBitrate?: VideoBitrate;
   /** The format of `ready`. */
   signaling: SignalingFormat;
   /** STUN/TURN servers. */
@@ -131,6 +141,7 @@ export function webrtcRoute(options: WebRtcOptions): WebRtcRoute {
     endpoint,
     video,
     videoOptions: { size: videoSize, maxFps },
+    videoBitrate: options.videoBitrate,
     signaling,
     iceServers: options.iceServers ?? [],
     iceFilter: iceFilter(options.iceCandidates),

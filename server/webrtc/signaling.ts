@@ -15,6 +15,7 @@ import { type Context, createContext, type Host, type Session } from "../context
 import type { RealtimeRoute } from "../realtime.ts";
 import { RealtimeSession } from "../realtime_session.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
+import { withVideoBitrate } from "./bitrate.ts";
 import { candidateAddress, filterSdp } from "./ice.ts";
 import type { WebRtcRoute } from "./options.ts";
 import { VideoPipe } from "./video.ts";
@@ -186,10 +187,11 @@ class Signaling implements Session {
     this.#peer = peer;
     this.#watch(peer);
     try {
-      await peer.setRemoteDescription({
-        type: "offer",
-        sdp: filterSdp(sdp, this.#route.iceFilter),
-      });
+      const offer = withVideoBitrate(
+        filterSdp(sdp, this.#route.iceFilter),
+        this.#route.videoBitrate,
+      );
+      await peer.setRemoteDescription({ type: "offer", sdp: offer });
       if (hasVideo) this.#startVideo(wrtc, peer);
       for (const candidate of this.#early.splice(0)) await this.#candidate(candidate);
       await peer.setLocalDescription(await peer.createAnswer());
@@ -199,7 +201,10 @@ class Signaling implements Session {
       throw new Error(`the offer could not be answered: ${(error as Error).message ?? error}`);
     }
     if (this.#ended) return;
-    const answer = filterSdp(peer.localDescription?.sdp ?? "", this.#route.iceFilter);
+    const answer = withVideoBitrate(
+      filterSdp(peer.localDescription?.sdp ?? "", this.#route.iceFilter),
+      this.#route.videoBitrate,
+    );
     this.#wire.send({ type: "answer", sdp: answer });
     this.#answered = true;
     for (const candidate of this.#outgoing.splice(0)) this.#wire.send(candidate);

@@ -27,6 +27,7 @@ import { App } from "../../server/mod.ts";
 import { bundle } from "./bundle.ts";
 import { applyFilter, type FilterName, FILTERS } from "./filter.ts";
 import { filterI420, STAMP_ROWS } from "./video_filter.ts";
+import { STAMP_BITS, STAMP_BLOCK } from "./stamp.ts";
 import type { Context, IcePolicy } from "../../server/mod.ts";
 
 /** The largest frame the endpoint takes, in pixels. */
@@ -103,8 +104,11 @@ const app = new App({ name: "camera", setup })
     (input) => {
       const started = performance.now();
       const frame = applyFilter(input.frame, input);
-      // The frame-number strip at the top goes back unfiltered, for the page's latency measure.
-      frame.set(input.frame.subarray(0, Math.min(STAMP_ROWS, input.height) * input.width * 4));
+      // The frame-number strip at the top goes back unfiltered, for the page's latency measure
+      // (frames narrower than the strip carry none).
+      if (input.width >= STAMP_BITS * STAMP_BLOCK) {
+        frame.set(input.frame.subarray(0, Math.min(STAMP_ROWS, input.height) * input.width * 4));
+      }
       const filterMs = performance.now() - started;
       return { frame, width: input.width, height: input.height, seq: input.seq, filterMs };
     },

@@ -10,7 +10,7 @@
 import { connect, type ConnectOptions } from "../../client/mod.ts";
 import { readStampI420, STAMP_MODULO, stampI420 } from "../../examples/camera/stamp.ts";
 import { Inbox } from "../../internal/inbox.ts";
-import { type TestFrame, type TestTrack, wrtc } from "../../tests/_wrtc.ts";
+import { type TestFrame, type TestTrack, wrtc } from "../../tests/webrtc/_wrtc.ts";
 
 /** A frame read back, with the number it carried and its latency. */
 export interface ReturnedFrame {

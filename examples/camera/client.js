@@ -8,7 +8,7 @@
  *
  * Two transports, one measure. `websocket`: each frame's RGBA bytes go to the realtime endpoint
  * `/filter`, the filtered bytes come back and are drawn on a canvas. `webrtc`: the canvas is a
- * video track (`captureStream`, one captured frame per drawn frame) sent to `/filter/webrtc`,
+ * video track (one track frame per drawn frame: `MediaStreamTrackGenerator`, or `captureStream`) sent to `/filter/webrtc`,
  * whose video handler filters each frame and sends it back on its own track, shown in a
  * `<video>`; the filter goes over the DataChannel next to it. Either way the page reads the
  * frame number back from what it shows (for video, in `requestVideoFrameCallback`) and takes
@@ -296,8 +296,24 @@ function sent(n, now) {
 }
 
 if (transport === "webrtc") {
-  const stream = input.captureStream(0);
-  const [track] = stream.getVideoTracks();
+  // One track frame per drawn frame: Chromium's MediaStreamTrackGenerator takes VideoFrames one
+  // by one; elsewhere the canvas' own capture, asked for a frame after each draw (a busy page may
+  // then have two draws captured as one).
+  const Generator = /** @type {any} */ (globalThis).MediaStreamTrackGenerator;
+  /** @type {MediaStreamTrack} */
+  let track;
+  /** @type {(now: number) => void} */
+  let capture;
+  if (Generator && globalThis.VideoFrame) {
+    const generator = new Generator({ kind: "video" });
+    const writer = generator.writable.getWriter();
+    track = generator;
+    capture = (now) => writer.write(new VideoFrame(input, { timestamp: Math.round(now * 1000) }));
+  } else {
+    [track] = input.captureStream(0).getVideoTracks();
+    capture = () => /** @type {CanvasCaptureMediaStreamTrack} */ (track).requestFrame();
+  }
+  const stream = new MediaStream([track]);
   // Motion: under load the encoder keeps the frame rate and lowers the resolution instead.
   track.contentHint = "motion";
   const connection = connect(location.origin, {
@@ -331,7 +347,7 @@ if (transport === "webrtc") {
     const { n, now } = draw();
     if (status.connected) {
       sent(n, now);
-      /** @type {CanvasCaptureMediaStreamTrack} */ (track).requestFrame();
+      capture(now);
     }
     expire(now);
     render();

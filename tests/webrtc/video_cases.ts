@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { VideoPeer } from "../bench/harness/video_peer.ts";
-import { connect } from "../client/mod.ts";
-import { App, type Context, type VideoFrame } from "../server/mod.ts";
-import { delay, listen, waitFor, within } from "./_realtime_helpers.ts";
+import { VideoPeer } from "../../bench/harness/video_peer.ts";
+import { connect } from "../../client/mod.ts";
+import { App, type Context, type VideoFrame } from "../../server/mod.ts";
+import { delay, listen, waitFor, within } from "../_realtime_helpers.ts";
 import { wrtc } from "./_wrtc.ts";
 
 const LOOPBACK = { iceCandidates: "loopback" } as const;

@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { realtime } from "../client/mod.ts";
-import { Inbox } from "../internal/inbox.ts";
-import { App, type Context } from "../server/mod.ts";
-import { candidateAddress, iceFilter } from "../server/webrtc/ice.ts";
-import { spawnDeno } from "./_helpers.ts";
-import { codec, listen, waitFor, within } from "./_realtime_helpers.ts";
+import { realtime } from "../../client/mod.ts";
+import { Inbox } from "../../internal/inbox.ts";
+import { App, type Context } from "../../server/mod.ts";
+import { candidateAddress, iceFilter } from "../../server/webrtc/ice.ts";
+import { spawnDeno } from "../_helpers.ts";
+import { codec, listen, waitFor, within } from "../_realtime_helpers.ts";
 import { type TestPeer, wrtc } from "./_wrtc.ts";
 
 const LOOPBACK = { iceCandidates: "loopback" } as const;

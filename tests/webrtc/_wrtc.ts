@@ -3,7 +3,7 @@
  * re-export the DOM's WebRTC types, which Deno does not have.
  */
 import module from "@roamhq/wrtc";
-import { exitBeforeTeardown } from "../server/webrtc/wrtc.ts";
+import { exitBeforeTeardown } from "../../server/webrtc/wrtc.ts";
 
 // libwebrtc's media objects crash or hang in Deno's teardown: exit before it.
 exitBeforeTeardown();

@@ -6,16 +6,7 @@
  *
  * @module
  */
-
-/** A STUN or TURN server, as in `RTCConfiguration.iceServers`. */
-export interface IceServerInit {
-  /** `stun:` or `turn:` URL(s). */
-  urls: string | string[];
-  /** TURN user name. */
-  username?: string;
-  /** TURN password. */
-  credential?: string;
-}
+import type { IceServer } from "../protocol.ts";
 
 /**
  * An event handler slot of a peer or channel. Its event's type differs between browsers and
@@ -133,7 +124,7 @@ export interface PeerConnectionLike {
 
 /** An `RTCPeerConnection` constructor: `globalThis.RTCPeerConnection`, or libwebrtc's in Deno. */
 export type PeerConnectionConstructor = new (
-  config: { iceServers?: IceServerInit[] } & Record<string, unknown>,
+  config: { iceServers?: IceServer[] } & Record<string, unknown>,
 ) => PeerConnectionLike;
 
 /** A media track (a browser's `MediaStreamTrack`, or the native library's). */

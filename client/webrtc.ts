@@ -8,13 +8,12 @@
  *
  * @module
  */
-import { RealtimeError } from "../protocol.ts";
+import { type IceServer, RealtimeError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { ChannelSocket, closePeer } from "./channel_socket.ts";
 import {
   type DataChannelLike,
   type IceCandidateLike,
-  type IceServerInit,
   type MediaStreamLike,
   type MediaTrackLike,
   peerConnectionClass,
@@ -23,19 +22,6 @@ import {
   type TrackEventLike,
 } from "./peer.ts";
 import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
-
-export type {
-  DataChannelLike,
-  IceCandidateLike,
-  IceServerInit,
-  MediaStreamLike,
-  MediaTrackLike,
-  PeerConnectionConstructor,
-  PeerConnectionLike,
-  PeerEventHandler,
-  SessionDescriptionLike,
-  TrackEventLike,
-} from "./peer.ts";
 
 /** Options of the WebRTC transport, for `realtime()` and `connect()`. */
 export interface TransportOptions {
@@ -50,7 +36,7 @@ export interface TransportOptions {
    */
   ordered?: boolean;
   /** WebRTC: STUN/TURN servers. Default none (host candidates only). */
-  iceServers?: IceServerInit[];
+  iceServers?: IceServer[];
   /**
    * WebRTC: the peer connection class. Default `globalThis.RTCPeerConnection` (browsers), or in
    * Deno npm:@roamhq/wrtc's (libwebrtc), imported on first use.

@@ -35,7 +35,7 @@ Deno.test("camera app: /filter filters a frame and refuses frames too large or m
   const wide = new Uint8Array(256 * 20 * 4).fill(200);
   stampRgba(wide, 256, 4321);
   conn.send({ frame: wide, width: 256, height: 20, filter: "edges" });
-  const stamped = await conn.recv() as { frame: Uint8Array };
+  const stamped = await conn.receive() as { frame: Uint8Array };
   assert.equal(readStampRgba(stamped.frame, 256), 4321);
 
   const side = Math.ceil(Math.sqrt(MAX_PIXELS)) + 1;

@@ -4,7 +4,7 @@
  * @module
  */
 import { Codec } from "../../codec.ts";
-import { realtime, type RealtimeOptions, run, wsConnect } from "../../client/mod.ts";
+import { realtime, type RealtimeClientOptions, run, wsConnect } from "../../client/mod.ts";
 import type { Duplex } from "./drivers.ts";
 
 const codec = new Codec();
@@ -13,7 +13,7 @@ const codec = new Codec();
  * Realtime over a WebRTC DataChannel (ordered), libwebrtc's peer (the client's default in Deno);
  * the server checks and offers loopback candidates only.
  */
-export const WEBRTC: RealtimeOptions = { transport: "webrtc" };
+export const WEBRTC: RealtimeClientOptions = { transport: "webrtc" };
 
 /**
  * A realtime connection sending one fixed input.
@@ -28,12 +28,12 @@ export async function realtimeDuplex(
   url: string,
   path: string,
   input: object,
-  options: RealtimeOptions = {},
+  options: RealtimeClientOptions = {},
 ): Promise<Duplex> {
   const conn = await realtime(url, { ...options, path });
   return {
     send: () => conn.send(input as Record<string, unknown>),
-    recv: () => conn.recv(),
+    receive: () => conn.receive(),
     close: () => conn.close(),
   };
 }
@@ -56,10 +56,10 @@ export async function rallyWsDuplex(
   return "input" in message
     ? {
       send: () => ws.send(codec.encodeShared(message.input)),
-      recv: async () => codec.decode((await ws.recv()) as Uint8Array),
+      receive: async () => codec.decode((await ws.receive()) as Uint8Array),
       close: () => ws.close(),
     }
-    : { send: () => ws.send(message.bytes), recv: () => ws.recv(), close: () => ws.close() };
+    : { send: () => ws.send(message.bytes), receive: () => ws.receive(), close: () => ws.close() };
 }
 
 /**

@@ -4,20 +4,12 @@
  * @module
  */
 import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
-import { type IceFilter, iceFilter, type IcePolicy } from "./ice.ts";
+import type { IceServer } from "../../protocol.ts";
+import type { WebRtcRoute } from "../routes.ts";
 import type { VideoBitrate } from "./bitrate.ts";
-import type { VideoHandler, VideoOptions } from "./video.ts";
+import { iceFilter, type IcePolicy } from "./ice.ts";
+import type { VideoHandler } from "./video.ts";
 import type { SignalingFormat } from "./wire.ts";
-
-/** A STUN or TURN server for the server's peer (as in `RTCConfiguration.iceServers`). */
-export interface IceServer {
-  /** `stun:host:port` or `turn:host:port` URL(s). */
-  urls: string | string[];
-  /** TURN user name. */
-  username?: string;
-  /** TURN password. */
-  credential?: string;
-}
 
 /** Options of a WebRTC endpoint: a DataChannel route, a video handler, or both. */
 export interface WebRtcOptions {
@@ -67,28 +59,6 @@ export interface WebRtcOptions {
    * (e.g. `portRange: { min, max }`, `iceTransportPolicy`).
    */
   peerConfig?: Record<string, unknown>;
-}
-
-/** A WebRTC endpoint as the App keeps it, its options resolved. */
-export interface WebRtcRoute {
-  /** The realtime route's path, if any. */
-  endpoint?: string;
-  /** The video handler, if any. */
-  video?: VideoHandler;
-  /** Size and frame-rate cap of the video path. */
-  videoOptions: VideoOptions;
-  /** Bitrate hints, if any. */
-  videoBitrate?: VideoBitrate;
-  /** The format of `ready`. */
-  signaling: SignalingFormat;
-  /** STUN/TURN servers. */
-  iceServers: IceServer[];
-  /** Which candidates may be used; `undefined` for any. */
-  iceFilter?: IceFilter;
-  /** Input cap in bytes; 0 means "the realtime route's, capped at 256 KiB". */
-  maxMessageBytes: number;
-  /** Extra peer configuration. */
-  peerConfig: Record<string, unknown>;
 }
 
 /**

@@ -12,17 +12,16 @@
 import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
 import { CloseCode, errorFrame } from "../../protocol.ts";
 import { type Context, createContext, type Host, type Session } from "../context.ts";
-import type { RealtimeRoute } from "../realtime.ts";
+import type { RealtimeRoute, WebRtcRoute } from "../routes.ts";
 import { RealtimeSession } from "../realtime_session.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
 import { withVideoBitrate } from "./bitrate.ts";
 import { candidateAddress, filterSdp } from "./ice.ts";
-import type { WebRtcRoute } from "./options.ts";
 import { VideoPipe } from "./video.ts";
 import { type SignalingFormat, type SignalingMessage, SignalingWire } from "./wire.ts";
 import { loadWrtc, type NativePeer, type Wrtc } from "./wrtc.ts";
 
-export { type IceServer, type WebRtcOptions, type WebRtcRoute, webrtcRoute } from "./options.ts";
+export { type WebRtcOptions, webrtcRoute } from "./options.ts";
 
 /** How long a signaling session may take to connect its peer, in milliseconds. */
 const CONNECT_TIMEOUT_MS = 30_000;

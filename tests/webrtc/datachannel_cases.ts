@@ -65,21 +65,21 @@ webrtcTest("webrtc carries many inputs and their outputs in order, like a WebSoc
   );
   for (let i = 0; i < 5; i++) {
     conn.send({ n: i });
-    assert.deepEqual(await within(conn.recv(), "a round trip"), { n: 2 * i });
+    assert.deepEqual(await within(conn.receive(), "a round trip"), { n: 2 * i });
   }
   const count = 300; // past 255: seq takes more than one byte
   for (let i = 0; i < count; i++) conn.send({ n: i });
   for (let i = 0; i < count; i++) {
-    assert.deepEqual(await within(conn.recv(), `output ${i}`), { n: 2 * i });
+    assert.deepEqual(await within(conn.receive(), `output ${i}`), { n: 2 * i });
   }
   conn.send({ n: "two" });
-  await assert.rejects(conn.recv(), (error: RealtimeError) => {
+  await assert.rejects(conn.receive(), (error: RealtimeError) => {
     assert.equal(error.code, "INVALID_INPUT");
     assert.ok(error.issues?.length);
     return true;
   });
   conn.send({ n: 21 });
-  assert.deepEqual(await within(conn.recv(), "the output after an invalid input"), { n: 42 });
+  assert.deepEqual(await within(conn.receive(), "the output after an invalid input"), { n: 42 });
 });
 
 webrtcTest("webrtc carries inputs and outputs of up to 256 KiB, framing included", async () => {
@@ -94,14 +94,14 @@ webrtcTest("webrtc carries inputs and outputs of up to 256 KiB, framing included
   );
   const big = DATA_CHANNEL_MAX_BYTES - 64;
   conn.send({ data: new Uint8Array(big) });
-  assert.deepEqual(await within(conn.recv(), "the large input's output"), { size: big });
+  assert.deepEqual(await within(conn.receive(), "the large input's output"), { size: big });
   assert.throws(() => conn.send({ data: new Uint8Array(DATA_CHANNEL_MAX_BYTES) }), (error) => {
     assert.ok(error instanceof RealtimeError);
     assert.equal(error.code, "MESSAGE_TOO_LARGE");
     return true;
   });
   conn.send({ data: new Uint8Array(3) });
-  assert.deepEqual(await within(conn.recv(), "the output after a refusal"), { size: 3 });
+  assert.deepEqual(await within(conn.receive(), "the output after a refusal"), { size: 3 });
 });
 
 webrtcTest(
@@ -117,7 +117,7 @@ webrtcTest(
     for (let i = 0; i < burst; i++) conn.send({ n: i });
     const outputs: number[] = [];
     while (outputs.at(-1) !== 2 * (burst - 1)) {
-      const output = await within(conn.recv(), "the newest input's output");
+      const output = await within(conn.receive(), "the newest input's output");
       outputs.push(output!.n);
     }
     assert.ok(outputs.length < burst, `${outputs.length} outputs for ${burst} inputs`);
@@ -157,7 +157,7 @@ webrtcTest("closing the client ends the server session and its peer", async () =
   await using server = listen(app);
   const conn = await within(realtime<{ n: number }>(server.http, CLIENT), "connecting");
   conn.send({ n: 1 });
-  await within(conn.recv(), "a round trip");
+  await within(conn.receive(), "a round trip");
   assert.equal(app.sessionCount, 1);
   await within(conn.close(), "the client to close");
   await within(
@@ -172,8 +172,8 @@ webrtcTest("a server session that times out ends the client's connection normall
   await using server = listen(app);
   await using conn = await within(realtime<{ n: number }>(server.http, CLIENT), "connecting");
   conn.send({ n: 1 });
-  assert.deepEqual(await within(conn.recv(), "a round trip"), { n: 2 });
-  assert.equal(await within(conn.recv(), "the end after TIMEOUT"), undefined);
+  assert.deepEqual(await within(conn.receive(), "a round trip"), { n: 2 });
+  assert.equal(await within(conn.receive(), "the end after TIMEOUT"), undefined);
   await waitFor(() => app.sessionCount === 0, "the server session to end");
 });
 
@@ -187,12 +187,12 @@ webrtcTest("shutdown drains a webrtc session, then SHUTTING_DOWN and close 1001"
   await waitFor(() => contexts.length === 1, "the handler to start");
   assert.equal(app.sessionCount, 2);
   const stopped = server.shutdown();
-  assert.deepEqual(await within(conn.recv(), "the output in hand"), { n: 2 });
-  await assert.rejects(within(conn.recv(), "the shutdown"), (error: RealtimeError) => {
+  assert.deepEqual(await within(conn.receive(), "the output in hand"), { n: 2 });
+  await assert.rejects(within(conn.receive(), "the shutdown"), (error: RealtimeError) => {
     assert.equal(error.code, "SHUTTING_DOWN");
     return true;
   });
-  await assert.rejects(within(conn.recv(), "the close"), (error: RealtimeError) => {
+  await assert.rejects(within(conn.receive(), "the close"), (error: RealtimeError) => {
     assert.equal(error.code, "CONNECTION_CLOSED");
     assert.match(error.reason, /1001/);
     return true;
@@ -209,8 +209,8 @@ webrtcTest("the server serves WebSockets while webrtc sessions are open", async 
   await using ws = await within(realtime<{ n: number }>(server.http), "websocket");
   rtc.send({ n: 1 });
   ws.send({ n: 2 });
-  assert.deepEqual(await within(ws.recv(), "the WebSocket output"), { n: 4 });
-  assert.deepEqual(await within(rtc.recv(), "the DataChannel output"), { n: 2 });
+  assert.deepEqual(await within(ws.receive(), "the WebSocket output"), { n: 4 });
+  assert.deepEqual(await within(rtc.receive(), "the DataChannel output"), { n: 2 });
   assert.equal(app.sessionCount, 2);
 });
 

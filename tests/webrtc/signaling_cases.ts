@@ -157,7 +157,7 @@ Deno.test("signaling garbage: errors collapse with a count, then close 1008", as
   // A good client is served after.
   await using conn = await within(realtime(server.http, { transport: "webrtc" }), "good client");
   conn.send({ n: 1 });
-  assert.deepEqual(await within(conn.recv(), "a round trip"), { n: 1 });
+  assert.deepEqual(await within(conn.receive(), "a round trip"), { n: 1 });
 });
 
 Deno.test("iceCandidates: the server sends STUN only to candidates its policy allows", async () => {
@@ -250,7 +250,7 @@ Deno.test("20 WebRTC peers opened and closed in a row leak nothing", async () =>
   for (let i = 0; i < 20; i++) {
     await using conn = await within(realtime(server.http, { transport: "webrtc" }), `peer ${i}`);
     conn.send({ i });
-    assert.deepEqual(await within(conn.recv(), "a round trip"), { i });
+    assert.deepEqual(await within(conn.receive(), "a round trip"), { i });
   }
   await waitFor(() => app.sessionCount === 0, "every session to end");
 });
@@ -261,7 +261,7 @@ Deno.test("maxSessions, auth and origin apply to WebRTC signaling", async () => 
   await using first = await within(realtime(server.http, { transport: "webrtc" }), "first");
   await assert.rejects(realtime(server.http, { transport: "webrtc" }), /503|refused|closed/i);
   first.send({ ok: 1 });
-  assert.deepEqual(await within(first.recv(), "the first session serves on"), { ok: 1 });
+  assert.deepEqual(await within(first.receive(), "the first session serves on"), { ok: 1 });
 
   const secured = echoApp({ auth: { keys: ["webrtc-key"], secret: "x".repeat(32) } });
   await using securedServer = listen(secured);
@@ -274,7 +274,7 @@ Deno.test("maxSessions, auth and origin apply to WebRTC signaling", async () => 
     "a keyed client",
   );
   keyed.send({ ok: 2 });
-  assert.deepEqual(await within(keyed.recv(), "the keyed round trip"), { ok: 2 });
+  assert.deepEqual(await within(keyed.receive(), "the keyed round trip"), { ok: 2 });
 
   const origins = echoApp({ allowedOrigins: ["https://good.example"] });
   await using originServer = listen(origins);

@@ -310,3 +310,51 @@ Deno.test("a client process killed mid-session frees the server's peer and handl
     await child.stop("SIGKILL");
   }
 });
+
+Deno.test("a signaling garbage flood (20 MB of bad frames, reconnecting) leaves memory bounded", async () => {
+  const child = spawnDeno(["run", "-A", "tests/fixtures/webrtc_server.ts"]);
+  try {
+    const [line] = await child.waitFor(/\{"port":\d+,"pid":\d+\}/, 30_000);
+    const { port, pid } = JSON.parse(line);
+    const rssMiB = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
+    const url = `http://127.0.0.1:${port}`;
+    // Warm up the peer path, so that loading libwebrtc is not counted as growth.
+    await using first = await within(realtime(url, { transport: "webrtc" }), "a first client");
+    first.send({ warm: true });
+    await within(first.receive(), "a first round trip");
+    const before = rssMiB();
+    const junk = new Uint8Array(100).fill(0xc1); // never valid msgpack
+    let sent = 0;
+    let peak = before;
+    const deadline = performance.now() + 8_000;
+    while (sent < 20_000_000 && performance.now() < deadline) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/webrtc`);
+      await within(new Promise((resolve) => ws.onopen = resolve), "an attacker socket");
+      const closed = new Promise((resolve) => ws.onclose = resolve);
+      while (ws.readyState === WebSocket.OPEN && sent < 20_000_000) {
+        for (let i = 0; i < 1000 && ws.readyState === WebSocket.OPEN; i++) {
+          ws.send(junk);
+          sent += junk.length;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        peak = Math.max(peak, rssMiB());
+      }
+      if (ws.readyState === WebSocket.OPEN) ws.close();
+      await within(closed, "the attacker socket to close");
+    }
+    // A good client is answered right after.
+    first.send({ after: true });
+    assert.deepEqual(await within(first.receive(), "the good client's round trip"), {
+      after: true,
+    });
+    console.log(
+      `${(sent / 1e6).toFixed(1)} MB of bad frames: server RSS ${before.toFixed(0)} MiB before, ` +
+        `${peak.toFixed(0)} MiB at most`,
+    );
+    assert.ok(sent >= 2_000_000, `at least 2 MB sent, got ${sent}`);
+    assert.ok(peak - before < 64, `RSS grew ${(peak - before).toFixed(0)} MiB (bound 64 MiB)`);
+  } finally {
+    await child.stop("SIGKILL");
+  }
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { realtime, RealtimeError } from "../client/mod.ts";
 import app, { MAX_PIXELS } from "../examples/camera/app.ts";
 import { applyFilter } from "../examples/camera/filter.ts";
-import { readStampRgba, stampRgba } from "../examples/camera/stamp.ts";
+import { readStampRgba, stampRgba } from "../examples/camera/stamp.js";
 import { listen } from "./_realtime_helpers.ts";
 
 Deno.test("camera app: serves its page, its script and rally's client bundle", async () => {

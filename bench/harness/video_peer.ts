@@ -8,7 +8,7 @@
  * @module
  */
 import { connect, type ConnectOptions } from "../../client/mod.ts";
-import { readStampI420, STAMP_MODULO, stampI420 } from "../../examples/camera/stamp.ts";
+import { readStampI420, STAMP_MODULO, stampI420 } from "../../examples/camera/stamp.js";
 import { Inbox } from "../../internal/inbox.ts";
 import { type TestFrame, type TestTrack, wrtc } from "../../tests/webrtc/_wrtc.ts";
 

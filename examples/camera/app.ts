@@ -3,8 +3,8 @@
  * none), sends each frame's RGBA bytes to the realtime endpoint `/filter` through rally's
  * browser client, and draws what comes back: Sobel edges, a box blur or grayscale, computed
  * here in TypeScript (`filter.ts`). The App serves the page itself: `/` (`index.html`),
- * `/client.js` (the page's script) and `/rally.js` (rally's client, bundled by `deno bundle` from
- * `client/mod.ts` into memory when the App starts).
+ * `/client.js` (the page's script) and `/rally.js` (rally's client, served by `clientModule()`:
+ * bundled from `client/mod.ts` into memory on the first request).
  *
  * ```sh
  * deno task camera    # deno run -A cli.ts serve examples/camera/app.ts; open http://localhost:8000
@@ -15,7 +15,7 @@
  * and sends it back on its own video track; the filter travels over the DataChannel next to the
  * video (`/filter/control`). `?filter=blur`, `?source=pattern` and `?size=320x240` change the
  * rest. Both transports measure glass-to-glass latency the same way: the page draws each frame's
- * number into its top-left pixels (`stamp.ts`), and reads it back from what comes back.
+ * number into its top-left pixels (`stamp.js`), and reads it back from what comes back.
  *
  * `CAMERA_ICE_CANDIDATES=loopback` (or `private`) restricts the ICE candidates the server's peer
  * checks (the browser test uses loopback).
@@ -23,11 +23,10 @@
  * @module
  */
 import { z } from "zod";
-import { App } from "../../server/mod.ts";
-import { bundle } from "./bundle.ts";
+import { App, clientModule } from "../../server/mod.ts";
 import { applyFilter, type FilterName, FILTERS } from "./filter.ts";
+import { STAMP_BITS, STAMP_BLOCK } from "./stamp.js";
 import { filterI420, STAMP_ROWS } from "./video_filter.ts";
-import { STAMP_BITS, STAMP_BLOCK } from "./stamp.ts";
 import type { Context, IcePolicy } from "../../server/mod.ts";
 
 /** The largest frame the endpoint takes, in pixels. */
@@ -66,19 +65,17 @@ export const FilterOutput = z.object({
 const files = {
   page: new URL("./index.html", import.meta.url),
   script: new URL("./client.js", import.meta.url),
-  client: new URL("../../client/mod.ts", import.meta.url),
-  stamp: new URL("./stamp.ts", import.meta.url),
+  stamp: new URL("./stamp.js", import.meta.url),
 };
 
-/** What `/`, `/client.js` and `/rally.js` answer, made by `setup()`. */
-const assets = { html: "", script: "", rally: "", stamp: "" };
+/** What `/`, `/client.js` and `/stamp.js` answer, read by `setup()`. */
+const assets = { html: "", script: "", stamp: "" };
 
 async function setup(): Promise<void> {
-  [assets.html, assets.script, assets.rally, assets.stamp] = await Promise.all([
+  [assets.html, assets.script, assets.stamp] = await Promise.all([
     Deno.readTextFile(files.page),
     Deno.readTextFile(files.script),
-    bundle(files.client),
-    bundle(files.stamp),
+    Deno.readTextFile(files.stamp),
   ]);
 }
 
@@ -95,8 +92,8 @@ const videoFilters = new WeakMap<Context, FilterName>();
 const app = new App({ name: "camera", setup })
   .get("/", asset(() => assets.html, "text/html"))
   .get("/client.js", asset(() => assets.script, "text/javascript"))
-  .get("/rally.js", asset(() => assets.rally, "text/javascript"))
   .get("/stamp.js", asset(() => assets.stamp, "text/javascript"))
+  .get("/rally.js", clientModule())
   .realtime(
     "/filter",
     // buffering 1: while a frame is being filtered only the newest one waits; older ones drop.

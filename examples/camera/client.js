@@ -30,7 +30,7 @@ const RALLY_BUNDLE = "/rally.js";
 const STAMP_BUNDLE = "/stamp.js";
 /** @type {typeof import("../../client/mod.ts")} */
 const { connect } = await import(RALLY_BUNDLE);
-/** @type {typeof import("./stamp.ts")} */
+/** @type {typeof import("./stamp.js")} */
 const { readStampRgba, stampCanvas, STAMP_BLOCK, STAMP_BITS, STAMP_MODULO } = await import(
   STAMP_BUNDLE
 );

@@ -2,7 +2,7 @@
  * The camera demo's filters on I420 video frames (the WebRTC video track's format): they work
  * on the luma plane, which is a third of the bytes of RGBA and needs no conversion, and set the
  * chroma to neutral gray. The top {@link STAMP_ROWS} rows pass through unchanged: the page draws
- * its frame number there (`stamp.ts`) to measure glass-to-glass latency.
+ * its frame number there (`stamp.js`) to measure glass-to-glass latency.
  *
  * @example
  * ```ts

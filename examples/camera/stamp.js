@@ -2,11 +2,13 @@
  * A frame number drawn into a frame's pixels, so that a glass-to-glass latency can be measured
  * through a video codec: 16 bits as a strip of 16 blocks of 16x16 px along the top-left edge,
  * black for 0 and white for 1, aligned to the codec's macroblocks so that VP8 keeps them
- * readable. Read back from the mean of each block's inner 8x8 pixels. Browser-safe.
+ * readable. Read back from the mean of each block's inner 8x8 pixels. Plain JavaScript with JSDoc
+ * types, so that the camera App serves this very file to the page (`/stamp.js`) and Deno code
+ * (tests, bench) imports it too.
  *
  * @example
  * ```ts
- * import { readStampI420, stampI420 } from "./stamp.ts";
+ * import { readStampI420, stampI420 } from "./stamp.js";
  *
  * const frame = new Uint8Array(320 * 240 * 3 / 2);
  * stampI420(frame, 320, 1234);
@@ -29,11 +31,11 @@ const LIGHT = 235;
 /**
  * Draw `n` into the luma plane of an I420 frame.
  *
- * @param data The frame's bytes (Y first).
- * @param width The frame's width (at least 256 px).
- * @param n The number (taken modulo 2^16).
+ * @param {Uint8Array} data The frame's bytes (Y first).
+ * @param {number} width The frame's width (at least 256 px).
+ * @param {number} n The number (taken modulo 2^16).
  */
-export function stampI420(data: Uint8Array, width: number, n: number): void {
+export function stampI420(data, width, n) {
   const value = n % STAMP_MODULO;
   for (let bit = 0; bit < STAMP_BITS; bit++) {
     const level = (value >> (STAMP_BITS - 1 - bit)) & 1 ? LIGHT : DARK;
@@ -47,22 +49,22 @@ export function stampI420(data: Uint8Array, width: number, n: number): void {
 /**
  * Read the number back from the luma plane of an I420 frame.
  *
- * @param data The frame's bytes (Y first).
- * @param width The frame's width.
- * @returns The number.
+ * @param {Uint8Array} data The frame's bytes (Y first).
+ * @param {number} width The frame's width.
+ * @returns {number} The number.
  */
-export function readStampI420(data: Uint8Array, width: number): number {
+export function readStampI420(data, width) {
   return readBits((x, y) => data[y * width + x]);
 }
 
 /**
  * Draw `n` into an RGBA frame (e.g. a canvas' `ImageData.data`).
  *
- * @param rgba The pixels.
- * @param width The frame's width (at least 256 px).
- * @param n The number (taken modulo 2^16).
+ * @param {Uint8Array | Uint8ClampedArray} rgba The pixels.
+ * @param {number} width The frame's width (at least 256 px).
+ * @param {number} n The number (taken modulo 2^16).
  */
-export function stampRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, n: number): void {
+export function stampRgba(rgba, width, n) {
   const value = n % STAMP_MODULO;
   for (let bit = 0; bit < STAMP_BITS; bit++) {
     const level = (value >> (STAMP_BITS - 1 - bit)) & 1 ? 255 : 0;
@@ -76,21 +78,19 @@ export function stampRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, n
   }
 }
 
-/** What {@link stampCanvas} needs of a canvas' 2D context. */
-export interface Canvas2d {
-  /** The fill color. */
-  fillStyle: unknown;
-  /** Fill a rectangle. */
-  fillRect(x: number, y: number, width: number, height: number): void;
-}
+/**
+ * What {@link stampCanvas} needs of a canvas' 2D context.
+ *
+ * @typedef {{ fillStyle: unknown, fillRect(x: number, y: number, w: number, h: number): void }} Canvas2d
+ */
 
 /**
  * Draw `n` on a canvas (16 filled squares), e.g. before `captureStream`'s `requestFrame()`.
  *
- * @param context The canvas' 2D context.
- * @param n The number (taken modulo 2^16).
+ * @param {Canvas2d} context The canvas' 2D context.
+ * @param {number} n The number (taken modulo 2^16).
  */
-export function stampCanvas(context: Canvas2d, n: number): void {
+export function stampCanvas(context, n) {
   const value = n % STAMP_MODULO;
   for (let bit = 0; bit < STAMP_BITS; bit++) {
     context.fillStyle = (value >> (STAMP_BITS - 1 - bit)) & 1 ? "#ffffff" : "#000000";
@@ -101,15 +101,19 @@ export function stampCanvas(context: Canvas2d, n: number): void {
 /**
  * Read the number back from an RGBA frame.
  *
- * @param rgba The pixels.
- * @param width The frame's width.
- * @returns The number.
+ * @param {Uint8Array | Uint8ClampedArray} rgba The pixels.
+ * @param {number} width The frame's width.
+ * @returns {number} The number.
  */
-export function readStampRgba(rgba: Uint8Array | Uint8ClampedArray, width: number): number {
+export function readStampRgba(rgba, width) {
   return readBits((x, y) => rgba[(y * width + x) * 4 + 1]); // green follows luma most
 }
 
-function readBits(at: (x: number, y: number) => number): number {
+/**
+ * @param {(x: number, y: number) => number} at A pixel's level.
+ * @returns {number} The number.
+ */
+function readBits(at) {
   let value = 0;
   const inner = STAMP_BLOCK / 4;
   for (let bit = 0; bit < STAMP_BITS; bit++) {

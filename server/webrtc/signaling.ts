@@ -194,6 +194,7 @@ class Signaling implements Session {
       if (hasVideo) this.#startVideo(wrtc, peer);
       for (const candidate of this.#early.splice(0)) await this.#candidate(candidate);
       await peer.setLocalDescription(await peer.createAnswer());
+      if (hasVideo) await this.#keepFrameRate(peer);
     } catch (error) {
       this.#peer = undefined;
       closePeer(peer);
@@ -261,6 +262,19 @@ class Signaling implements Session {
       reported = dropped;
       this.#wire.send({ type: "dropped", count: dropped });
     }, DROPPED_INTERVAL_MS);
+  }
+
+  /**
+   * Under CPU load libwebrtc's encoder lowers the resolution rather than the frame rate (its
+   * default, "balanced", drops frames too): a filter's output should keep the camera's pace.
+   */
+  async #keepFrameRate(peer: NativePeer): Promise<void> {
+    const sender = peer.getTransceivers().find((t) => t.receiver.track?.kind === "video")?.sender;
+    if (!sender) return;
+    await sender.setParameters({
+      ...sender.getParameters(),
+      degradationPreference: "maintain-framerate",
+    }).catch(() => {});
   }
 
   async #candidate(candidate: unknown): Promise<void> {

@@ -61,7 +61,11 @@ export interface NativeTransceiver {
   /** What it receives. */
   readonly receiver: { readonly track: NativeTrack };
   /** What it sends. */
-  readonly sender: { replaceTrack(track: NativeTrack | null): Promise<void> };
+  readonly sender: {
+    replaceTrack(track: NativeTrack | null): Promise<void>;
+    getParameters(): Record<string, unknown>;
+    setParameters(parameters: Record<string, unknown>): Promise<void>;
+  };
   /** `"sendrecv"`, `"recvonly"`, ... */
   direction: string;
 }

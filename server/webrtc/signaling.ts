@@ -14,6 +14,7 @@ import { CloseCode, errorFrame } from "../../protocol.ts";
 import { type Context, createContext, type Host, type Session } from "../context.ts";
 import type { RealtimeRoute, WebRtcRoute } from "../routes.ts";
 import { RealtimeSession } from "../realtime_session.ts";
+import { upgrade } from "../upgrade.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
 import { withVideoBitrate } from "./bitrate.ts";
 import { candidateAddress, filterSdp } from "./ice.ts";
@@ -68,8 +69,11 @@ export function acceptWebRtc(
     : route.signaling;
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);
-  const { socket, response } = Deno.upgradeWebSocket(request, {
+  const { socket, response } = upgrade(request, {
     idleTimeout: session?.idleTimeout ?? 30,
+    firstMessageTimeout: host.firstMessageTimeout,
+    // fal's WebRTC pages decode every frame: no TIMEOUT frame, a plain 1008.
+    kind: "websocket",
   });
   new Signaling(socket, route, channelRoute, { ctx, abort, host, format });
   return response;

@@ -29,6 +29,7 @@ import {
 import { quietWarning, roundTripChart } from "./harness/svg.ts";
 import { evaluateTargets, type Measurements } from "./harness/targets.ts";
 import { startVariant, UNPINNED_VARIANTS, type Variant, VARIANTS } from "./harness/variants.ts";
+import { measureVideo } from "./harness/video.ts";
 
 /** Budgets of one report mode. */
 interface ReportConfig {
@@ -39,6 +40,8 @@ interface ReportConfig {
   idleSessions: number;
   /** Bound on opening the idle sessions; `count` sessions are opened at once. */
   idleBudget: Budget;
+  /** How long the video track streams, in ms. */
+  videoMs: number;
 }
 
 // Many short rounds: a disturbance (the machine is shared) then hits every variant alike.
@@ -53,6 +56,7 @@ const FULL: ReportConfig = {
   payload: { warmup: { count: 200, ms: 2000 }, rounds: 40, perRound: { count: 50, ms: 300 } },
   idleSessions: 2000,
   idleBudget: { count: 100, ms: 30_000 },
+  videoMs: 10_000,
 };
 
 const QUICK: ReportConfig = {
@@ -62,6 +66,7 @@ const QUICK: ReportConfig = {
   payload: { warmup: { count: 50, ms: 300 }, rounds: 5, perRound: { count: 25, ms: 200 } },
   idleSessions: 2000,
   idleBudget: { count: 100, ms: 3000 },
+  videoMs: 3_000,
 };
 
 const { values: flags } = parseArgs({
@@ -169,6 +174,17 @@ try {
     progress(`100 KB payload${phase.label}`);
     Object.assign(measurements.payload, await measureLatency(payload, config.payload));
     await closeAll(payload);
+  }
+  const webrtcServer = [...servers].find(([v]) => v.name === "rally-webrtc")?.[1];
+  if (webrtcServer) {
+    progress("video track (rally-webrtc, isolated)");
+    try {
+      measurements.video = {
+        "rally-webrtc": await measureVideo(webrtcServer.url, config.videoMs),
+      };
+    } catch (error) {
+      console.error("the video-track scenario failed:", error);
+    }
   }
   for (const server of servers.values()) {
     const { cpuUserUs, cpuSystemUs } = await server.stats();

@@ -57,7 +57,7 @@ export class ChannelSocket implements RealtimeSocket {
   }
 
   send(data: string | Uint8Array): void {
-    if (this.#readyState !== 1) return;
+    if (this.#readyState !== 1 || this.#channel.readyState !== "open") return;
     if (typeof data === "string") return this.#channel.send(data);
     const message = this.#frames.wrap(data);
     if (!message) {
@@ -148,7 +148,7 @@ export class ChannelSocket implements RealtimeSocket {
   }
 }
 
-/** Close a peer (werift's close is async), waiting 2 s at most. */
+/** Close a peer (a close may be async), waiting 2 s at most. */
 export function closePeer(peer: PeerConnectionLike): Promise<void> {
   let closing: Promise<void>;
   try {

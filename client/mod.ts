@@ -37,10 +37,13 @@ export type { TransportOptions } from "./webrtc.ts";
 export type {
   DataChannelLike,
   IceCandidateLike,
+  MediaStreamLike,
+  MediaTrackLike,
   PeerConnectionConstructor,
   PeerConnectionLike,
   PeerEventHandler,
   SessionDescriptionLike,
+  TrackEventLike,
 } from "./peer.ts";
 export {
   type ErrorCode,

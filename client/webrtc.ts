@@ -1,24 +1,27 @@
 /**
  * The WebRTC transport of the realtime clients (`transport: "webrtc"`): negotiate a peer over a
- * rally signaling WebSocket (msgpack frames: `ready`, `offer`, `answer`, `icecandidate`,
- * `error`), open a DataChannel, and present it as the socket `realtime()` and `connect()` use,
- * framing binary messages as `[seq, payload]`. Uses `globalThis.RTCPeerConnection` in browsers,
- * or a constructor passed in the options (werift's in Deno). Browser-safe; never imports werift.
+ * rally signaling WebSocket (`ready`, `offer`, `answer`, `icecandidate`, `error`, `dropped`),
+ * open a DataChannel, and present it as the socket `realtime()` and `connect()` use, framing
+ * binary messages as `[seq, payload]`; optionally send a video stream to the endpoint's `video`
+ * handler and hand its returned track to `onTrack`. Uses `globalThis.RTCPeerConnection` in
+ * browsers, or npm:@roamhq/wrtc's in Deno (loaded on first use, see {@link peerConnectionClass}).
  *
  * @module
  */
-import { DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame.ts";
-import { RealtimeError } from "../protocol.ts";
+import { type IceServer, RealtimeError } from "../protocol.ts";
 import { codec } from "./frames.ts";
 import { ChannelSocket, closePeer } from "./channel_socket.ts";
-import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
-import type {
-  DataChannelLike,
-  IceCandidateLike,
-  PeerConnectionConstructor,
-  PeerConnectionLike,
+import {
+  type DataChannelLike,
+  type IceCandidateLike,
+  type MediaStreamLike,
+  type MediaTrackLike,
+  peerConnectionClass,
+  type PeerConnectionConstructor,
+  type PeerConnectionLike,
+  type TrackEventLike,
 } from "./peer.ts";
-import type { IceServer } from "../protocol.ts";
+import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
 
 /** Options of the WebRTC transport, for `realtime()` and `connect()`. */
 export interface TransportOptions {
@@ -35,12 +38,26 @@ export interface TransportOptions {
   /** WebRTC: STUN/TURN servers. Default none (host candidates only). */
   iceServers?: IceServer[];
   /**
-   * WebRTC: the peer connection class. Default `globalThis.RTCPeerConnection` (browsers); in
-   * Deno pass werift's (`import { RTCPeerConnection } from "npm:werift"`).
+   * WebRTC: the peer connection class. Default `globalThis.RTCPeerConnection` (browsers), or in
+   * Deno npm:@roamhq/wrtc's (libwebrtc), imported on first use.
    */
   RTCPeerConnection?: PeerConnectionConstructor;
   /** WebRTC: more configuration for the peer connection, merged over rally's. */
   rtcConfiguration?: Record<string, unknown>;
+  /**
+   * WebRTC: media to send to the endpoint's `video` handler: a `MediaStream` (a camera's, or
+   * `canvas.captureStream()`), or one track (in Deno, an `RTCVideoSource`'s from
+   * npm:@roamhq/wrtc's `nonstandard`).
+   */
+  video?: MediaStreamLike | MediaTrackLike;
+  /**
+   * WebRTC: called with each track the server sends (the `video` handler's output): in a
+   * browser, `videoElement.srcObject = event.streams[0]`; in Deno, read it with an
+   * `RTCVideoSink`.
+   */
+  onTrack?: (event: TrackEventLike) => void;
+  /** WebRTC: called with the count of frames the server's `video` handler had to skip. */
+  onDropped?: (count: number) => void;
 }
 
 /** How long connecting over WebRTC may take, in milliseconds. */
@@ -61,20 +78,24 @@ export async function openDataChannel(
   url: URL,
   options: SocketOptions & TransportOptions = {},
 ): Promise<RealtimeSocket> {
-  const Peer = options.RTCPeerConnection ??
-    (globalThis as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
-  if (!Peer) {
-    throw new TypeError(
-      'transport "webrtc" needs RTCPeerConnection: pass options.RTCPeerConnection (werift\'s in Deno)',
-    );
-  }
+  const Peer = await peerConnectionClass(options.RTCPeerConnection);
   const ws = await openSocket(url, options);
-  const peer = new Peer({
-    iceServers: options.iceServers ?? [],
-    // werift advertises 64 KiB unless told; browsers ignore the member.
-    maxMessageSize: DATA_CHANNEL_MAX_BYTES,
-    ...options.rtcConfiguration,
-  });
+  const peer = new Peer({ iceServers: options.iceServers ?? [], ...options.rtcConfiguration });
+  const media = options.video;
+  if (media) {
+    if (!peer.addTrack) throw new TypeError("this RTCPeerConnection cannot send media tracks");
+    const tracks = "getTracks" in media ? media.getTracks() : [media];
+    for (const track of tracks) {
+      (peer.addTrack as (track: unknown, ...streams: unknown[]) => unknown)(
+        track,
+        ...("getTracks" in media ? [media] : []),
+      );
+    }
+  }
+  if (options.onTrack) {
+    const onTrack = options.onTrack;
+    peer.ontrack = ((event: TrackEventLike) => onTrack(event)) as PeerConnectionLike["ontrack"];
+  }
   return new Negotiation(ws, peer, options).opened;
 }
 
@@ -143,14 +164,20 @@ class Negotiation {
   };
 
   #receive(data: ArrayBuffer | string): void {
-    if (typeof data === "string") return; // not a signaling message
     let message: Record<string, unknown>;
     try {
-      message = codec.decode(data) as Record<string, unknown>;
+      // JSON text frames when the endpoint greets JSON clients first (`signaling: "json"`).
+      message = (typeof data === "string" ? JSON.parse(data) : codec.decode(data)) as Record<
+        string,
+        unknown
+      >;
     } catch {
       return;
     }
     const type = message?.type;
+    if (type === "dropped" && typeof message.count === "number") {
+      return this.#options.onDropped?.(message.count);
+    }
     this.#work = this.#work.then(async () => {
       try {
         if (type === "ready") await this.#offer();

@@ -319,33 +319,43 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
   }
 
   /**
-   * Add a WebRTC endpoint: a signaling WebSocket at `path` (msgpack frames: the server's
-   * `ready`, the client's `offer`, the server's `answer`, `icecandidate` both ways, `error`),
-   * then the realtime protocol over the DataChannel the client opens, served by the realtime
-   * route at `options.endpoint` (its handler, schemas and options). Each DataChannel message is
-   * `[seq, payload]`; an unordered channel is latest-wins. The server's peer is npm:werift,
-   * loaded on the first signaling session. The signaling socket stays open while the peer
-   * lives; closing either ends the session.
+   * Add a WebRTC endpoint: a signaling WebSocket at `path` (the server's `ready`, the client's
+   * `offer`, the server's `answer`, `icecandidate` both ways, `error`; msgpack binary or JSON
+   * text frames, answered in the client's format), then a libwebrtc peer (npm:@roamhq/wrtc,
+   * loaded on the first signaling session) that serves the realtime route at `options.endpoint`
+   * over the DataChannel the client opens (each message `[seq, payload]`; an unordered channel
+   * is latest-wins), and passes each frame of the client's video track through
+   * `options.video`, whose frames go back on the peer's outgoing video track (newest frame wins).
+   * The signaling socket stays open while the peer lives; closing either ends the session.
    *
    * @param path The URL path of the signaling WebSocket.
-   * @param options The realtime route's path (registered before), ICE servers, input cap.
+   * @param options The realtime route's path (registered before), the video handler, ICE
+   * servers and candidate policy, input cap.
    * @returns This app, to chain more routes.
-   * @throws {TypeError} when `options.endpoint` is not a realtime route of this app.
+   * @throws {TypeError} when `options.endpoint` is not a realtime route of this app, or neither
+   * `endpoint` nor `video` is given.
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
    *
-   * new App()
+   * const app = new App()
    *   .realtime("/realtime", { input: z.object({ prompt: z.string() }) }, (input) => ({
    *     output: input.prompt,
    *   }))
-   *   .webrtc("/webrtc", { endpoint: "/realtime" });
+   *   .webrtc("/webrtc", {
+   *     endpoint: "/realtime",
+   *     // Each camera frame, darkened, goes back on the peer's video track.
+   *     video: (frame) => ({ ...frame, data: frame.data.map((v, i) => i < frame.width * frame.height ? v >> 1 : v) }),
+   *   });
    * ```
    */
   webrtc(path: string, options: WebRtcOptions): this {
     const route = webrtcRoute(options);
-    if (!this.#routes.some((other) => other.kind === "realtime" && other.path === route.endpoint)) {
+    if (
+      route.endpoint !== undefined &&
+      !this.#routes.some((other) => other.kind === "realtime" && other.path === route.endpoint)
+    ) {
       throw new TypeError(
         `webrtc() needs a realtime route registered before it at ${route.endpoint}`,
       );

@@ -75,7 +75,11 @@ export type {
 export type { InferInput, InferOutput, Schema, SchemaProps, SchemaResult } from "./schema.ts";
 export { serve, type ServeOptions, type Server } from "./serve.ts";
 export type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
-export type { WebRtcOptions } from "./webrtc/signaling.ts";
+export type { WebRtcOptions } from "./webrtc/options.ts";
+export type { IcePolicy } from "./webrtc/ice.ts";
+export type { SignalingFormat } from "./webrtc/wire.ts";
+export type { VideoBitrate } from "./webrtc/bitrate.ts";
+export type { VideoFrame, VideoHandler, VideoOutput } from "./webrtc/video.ts";
 export type { WebSocketHandler, WebSocketOptions, WebSocketSession } from "./websocket.ts";
 export {
   type ErrorCode,

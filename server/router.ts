@@ -139,7 +139,13 @@ export function buildRouter(routes: readonly Route[], gate: Gate): Router {
       const accept = entry.kind === "realtime"
         ? (request: Request) => acceptRealtime({ ...entry.route, maxMessageBytes }, request, host)
         : entry.kind === "webrtc"
-        ? acceptWith(entry.route, realtimeAt(entry.route.endpoint, routes, gate), host)
+        ? acceptWith(
+          entry.route,
+          entry.route.endpoint === undefined
+            ? undefined
+            : realtimeAt(entry.route.endpoint, routes, gate),
+          host,
+        )
         : (request: Request) => acceptWebSocket({ ...entry.route, maxMessageBytes }, request, host);
       router.get(path, (c): Response | Promise<Response> => {
         // The same test as the Origin and auth checks' (an exact `websocket`), so nothing upgrades
@@ -208,7 +214,7 @@ function realtimeAt(path: string, routes: readonly Route[], gate: Gate): Realtim
 
 function acceptWith(
   route: WebRtcRoute,
-  session: RealtimeRoute,
+  session: RealtimeRoute | undefined,
   host: Host,
 ): (request: Request) => Response {
   return (request) => acceptWebRtc(route, session, request, host);

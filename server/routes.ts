@@ -11,6 +11,10 @@ import type { WebSocketHandler } from "./websocket.ts";
 import type { GetHandler } from "./get.ts";
 import type { IceServer } from "../protocol.ts";
 import type { Schema } from "./schema.ts";
+import type { VideoBitrate } from "./webrtc/bitrate.ts";
+import type { IceFilter } from "./webrtc/ice.ts";
+import type { VideoHandler, VideoOptions } from "./webrtc/video.ts";
+import type { SignalingFormat } from "./webrtc/wire.ts";
 
 /** An HTTP endpoint as the App keeps it. */
 export interface EndpointRoute {
@@ -84,13 +88,23 @@ export interface GetRoute {
 
 /** A WebRTC endpoint as the App keeps it, its options resolved. */
 export interface WebRtcRoute {
-  /** The realtime route's path. */
-  endpoint: string;
+  /** The realtime route's path, if any. */
+  endpoint?: string;
+  /** The video handler, if any. */
+  video?: VideoHandler;
+  /** Size and frame-rate cap of the video path. */
+  videoOptions: VideoOptions;
+  /** Bitrate hints, if any. */
+  videoBitrate?: VideoBitrate;
+  /** The format of `ready`. */
+  signaling: SignalingFormat;
   /** STUN/TURN servers. */
   iceServers: IceServer[];
+  /** Which candidates may be used; `undefined` for any. */
+  iceFilter?: IceFilter;
   /** Input cap in bytes; 0 means "the realtime route's, capped at 256 KiB". */
   maxMessageBytes: number;
-  /** Extra werift configuration. */
+  /** Extra peer configuration. */
   peerConfig: Record<string, unknown>;
 }
 

@@ -5,18 +5,15 @@
  */
 import { Codec } from "../../codec.ts";
 import { realtime, type RealtimeClientOptions, run, wsConnect } from "../../client/mod.ts";
-import { RTCPeerConnection } from "werift";
 import type { Duplex } from "./drivers.ts";
-import { WEBRTC_LOOPBACK } from "./webrtc_loopback.ts";
 
 const codec = new Codec();
 
-/** Realtime over a WebRTC DataChannel (ordered), werift's peer on loopback. */
-export const WEBRTC: RealtimeClientOptions = {
-  transport: "webrtc",
-  RTCPeerConnection,
-  rtcConfiguration: WEBRTC_LOOPBACK,
-};
+/**
+ * Realtime over a WebRTC DataChannel (ordered), libwebrtc's peer (the client's default in Deno);
+ * the server checks and offers loopback candidates only.
+ */
+export const WEBRTC: RealtimeClientOptions = { transport: "webrtc" };
 
 /**
  * A realtime connection sending one fixed input.

@@ -4,7 +4,7 @@
  * @module
  */
 import type { IdleResult, LatencyResult } from "./scenarios.ts";
-import type { Measurements, TargetResult } from "./targets.ts";
+import type { Measurements, TargetResult, VideoResult } from "./targets.ts";
 import { BASELINE } from "./variants.ts";
 
 /** Format a number with `digits` decimals, or "–" when it is not finite. */
@@ -116,8 +116,29 @@ export function renderMarkdown(
     latencyTable(measurements.payload),
     "### Idle sessions (fresh server process, after GC)",
     idleTable(measurements.idle),
+    ...(measurements.video
+      ? [
+        "### Video track: frames through the server's video handler and back (ms)",
+        videoTable(measurements.video),
+      ]
+      : []),
     "### Targets (ratios within this run)",
     targetTable(targets),
     "",
   ].join("\n\n");
+}
+
+/** The video-track table. */
+function videoTable(results: Record<string, VideoResult>): string {
+  const rows = Object.entries(results).map(([name, r]) =>
+    `| ${name} | ${r.size} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${
+      r.fps.toFixed(1)
+    } | ` +
+    `${r.lostPercent.toFixed(1)} | ${r.seconds.toFixed(1)} |`
+  );
+  return [
+    "| variant | frame | p50 | p99 | fps | lost % | seconds |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }

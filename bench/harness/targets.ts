@@ -21,6 +21,24 @@ export interface Measurements {
   payload: Record<string, LatencyResult>;
   /** Memory of idle sessions. */
   idle: Record<string, IdleResult>;
+  /** Frames through a WebRTC video track and the server's video handler, by variant. */
+  video?: Record<string, VideoResult>;
+}
+
+/** Frames sent on a video track, through the server's handler, and read back. */
+export interface VideoResult {
+  /** Frame size. */
+  size: string;
+  /** Seconds streamed. */
+  seconds: number;
+  /** Frames read back a second. */
+  fps: number;
+  /** Median frame latency, send to read back, ms. */
+  p50Ms: number;
+  /** 99th percentile, ms. */
+  p99Ms: number;
+  /** Percent of the frames sent never read back. */
+  lostPercent: number;
 }
 
 /** One evaluated target. */
@@ -50,6 +68,18 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 const TARGETS: readonly TargetSpec[] = [
+  {
+    name: "rally-webrtc p50 / ws-floor p50 (sequential, DataChannel)",
+    relation: "<=",
+    limit: 3,
+    value: (m) => ratio(m.sequential["rally-webrtc"]?.p50, m.sequential["ws-floor"]?.p50),
+  },
+  {
+    name: "rally-webrtc p50 / ws-floor p50 (100 KB, DataChannel)",
+    relation: "<=",
+    limit: 10,
+    value: (m) => ratio(m.payload["rally-webrtc"]?.p50, m.payload["ws-floor"]?.p50),
+  },
   {
     name: "rally-realtime p50 / ws-floor p50 (sequential)",
     relation: "<=",

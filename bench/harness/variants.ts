@@ -108,7 +108,7 @@ export const VARIANTS: readonly Variant[] = [
     session: true,
   },
   {
-    // Realtime over a WebRTC DataChannel (ordered), werift's peer on both sides. Not in the
+    // Realtime over a WebRTC DataChannel (ordered), libwebrtc's peer on both sides. Not in the
     // idle-session scenario: each session is a whole peer (UDP socket, DTLS, SCTP), 2000 of
     // them would take minutes to negotiate.
     name: "rally-webrtc",

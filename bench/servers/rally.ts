@@ -6,14 +6,14 @@
  * - `POST /image` and `GET /realtime-image`: `{ image: Uint8Array }` echoed (100 KB).
  * - `GET /ws`: raw WebSocket answering msgpack `{ prompt }` with `{ output }`.
  * - `GET /echo`: raw WebSocket sending every frame back.
+ * - `GET /webrtc-video`: WebRTC signaling for a video track whose frames go back as they came.
  * - `GET /webrtc` and `GET /webrtc-image`: WebRTC signaling; the DataChannel is served by
- *   `/realtime` and `/realtime-image` (werift's peer, loaded by the first signaling session).
+ *   `/realtime` and `/realtime-image` (libwebrtc's peer, loaded by the first signaling session; loopback candidates only).
  *
  * @module
  */
 import { z } from "zod";
 import { App, serve } from "../../server/mod.ts";
-import { WEBRTC_LOOPBACK } from "../harness/webrtc_loopback.ts";
 import { runControl } from "./control.ts";
 import { reply } from "./reply.ts";
 
@@ -35,8 +35,14 @@ const app = new App({ name: "bench", firstMessageTimeout: 0 })
   .websocket("/echo", async (socket) => {
     for await (const message of socket) socket.send(message);
   })
-  .webrtc("/webrtc", { endpoint: "/realtime", peerConfig: WEBRTC_LOOPBACK })
-  .webrtc("/webrtc-image", { endpoint: "/realtime-image", peerConfig: WEBRTC_LOOPBACK });
+  .webrtc("/webrtc", { endpoint: "/realtime", iceCandidates: "loopback" })
+  .webrtc("/webrtc-image", { endpoint: "/realtime-image", iceCandidates: "loopback" })
+  // The video-track row: each frame goes back as it came.
+  .webrtc("/webrtc-video", {
+    video: (frame) => frame,
+    iceCandidates: "loopback",
+    videoBitrate: { start: 2000, min: 1000 },
+  });
 
 const server = serve(app, { hostname: "127.0.0.1", port: 0, signals: false, onListen() {} });
 await runControl(server.addr.port);

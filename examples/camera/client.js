@@ -1,26 +1,39 @@
 /**
  * The camera page's script, served as it is at `/client.js`: captures frames from the camera,
- * or draws a moving test pattern when there is none, sends them to `/filter` with rally's
- * browser client (`/rally.js`, a bundle of `client/mod.ts`) and draws the filtered frames that
- * come back, with live figures: median round trip, fps, frames round-tripped, dropped frames,
- * source, transport. Everything it measures is also written as JSON into `#status`.
+ * or draws a moving test pattern when there is none, numbers each frame in its pixels
+ * (`/stamp.js`: 16 black/white blocks along the top-left edge), sends them to the server with
+ * rally's browser client (`/rally.js`, a bundle of `client/mod.ts`) and shows the filtered
+ * frames that come back, with live figures. Everything it measures is also written as JSON into
+ * `#status`.
+ *
+ * Two transports, one measure. `websocket`: each frame's RGBA bytes go to the realtime endpoint
+ * `/filter`, the filtered bytes come back and are drawn on a canvas. `webrtc`: the canvas is a
+ * video track (one track frame per drawn frame: `MediaStreamTrackGenerator`, or `captureStream`) sent to `/filter/webrtc`,
+ * whose video handler filters each frame and sends it back on its own track, shown in a
+ * `<video>`; the filter goes over the DataChannel next to it. Either way the page reads the
+ * frame number back from what it shows (for video, in `requestVideoFrameCallback`) and takes
+ * glass-to-glass latency as the time from drawing that frame to showing its filtered copy.
  *
  * Plain JavaScript (the JSDoc types are for editors; `deno check` does not check it): a
  * TypeScript page would need the DOM's types, and `/// <reference lib="dom" />` would put
  * them into the type check of the whole repository, where they clash with Deno's.
  *
  * Query: `transport=websocket|webrtc`, `filter=edges|blur|gray`, `source=camera|pattern`,
- * `size=WIDTHxHEIGHT` (default 256x192, which keeps a frame under a DataChannel message's
- * 256 KiB), `throttle=MS` (the client's throttle interval; default a 30 fps tick),
- * `ordered=true` (WebRTC: a reliable, ordered DataChannel instead of latest-wins).
+ * `size=WIDTHxHEIGHT` (default 640x480 over webrtc, 320x240 over websocket; at least 256 wide
+ * for the stamp), `fps=N` (default 30).
  *
  * @module
  */
 
-/** rally's client bundle, imported by URL at run time. */
+/** rally's client bundle and the stamp, imported by URL at run time. */
 const RALLY_BUNDLE = "/rally.js";
+const STAMP_BUNDLE = "/stamp.js";
 /** @type {typeof import("../../client/mod.ts")} */
 const { connect } = await import(RALLY_BUNDLE);
+/** @type {typeof import("./stamp.js")} */
+const { readStampRgba, stampCanvas, STAMP_BLOCK, STAMP_BITS, STAMP_MODULO } = await import(
+  STAMP_BUNDLE
+);
 
 /**
  * What the page writes into `#status`.
@@ -31,41 +44,59 @@ const { connect } = await import(RALLY_BUNDLE);
  * @property {string} filter The filter asked for.
  * @property {number} width Frame width.
  * @property {number} height Frame height.
- * @property {number} frames Frames sent whose output came back.
- * @property {number} dropped Frames sent whose output never came (a newer one's came first:
- * the latest wins) or came too late.
  * @property {number} sent Frames sent.
- * @property {number | null} rttMs Median round trip of the last 30 frames, ms.
- * @property {number | null} filterMs Median time the server's filter took, ms.
- * @property {number} fps Outputs drawn in the last second.
+ * @property {number} shown Frames shown whose number was read back.
+ * @property {number} presented Frames shown: for video, the `<video>`'s own count
+ * (`presentedFrames`: a late page misses some `requestVideoFrameCallback` calls, not frames);
+ * for websocket, frames drawn.
+ * @property {number} sentSinceShown Frames sent since the first was shown.
+ * @property {number} lost Frames sent but never shown: `sentSinceShown - presented`, less the
+ * frames still on their way.
+ * @property {number | null} latencyMs Median glass-to-glass latency over the last 300 frames, ms.
+ * @property {number | null} p90Ms Its 90th percentile.
+ * @property {number} fps Frames shown in the last second.
+ * @property {number} serverDropped Frames the server's video handler skipped (webrtc).
  * @property {boolean} connected Whether the connection is open.
- * @property {number | null} firstFrameMs When the first output came, in ms since the script
+ * @property {number | null} firstFrameMs When the first frame was shown, in ms since the script
  * started (camera, connection and, for WebRTC, the peer's negotiation included).
  * @property {number} errors Errors rally reported.
  * @property {string | null} lastError The last of them.
  */
 
 const started = performance.now();
-const TICK_MS = 1000 / 30;
-/** Frames on their way at once: no more are captured until one comes back. */
-const MAX_IN_FLIGHT = 2;
-/** A frame whose output has not come back by then counts as dropped. */
-const STALE_MS = 2_000;
-/** Frames the medians are taken over. */
-const WINDOW = 30;
-const FILTERS = ["edges", "blur", "gray"];
-
 const query = new URLSearchParams(location.search);
 const transport = query.get("transport") === "webrtc" ? "webrtc" : "websocket";
+const fps = Number(query.get("fps") ?? 30);
+const TICK_MS = 1000 / fps;
+const FILTERS = ["edges", "blur", "gray"];
 const filter = FILTERS.includes(query.get("filter") ?? "") ? query.get("filter") : "edges";
-const [width, height] = (query.get("size") ?? "256x192").split("x").map(Number);
-const throttleInterval = Number(query.get("throttle") ?? TICK_MS);
+const [width, height] = (query.get("size") ?? (transport === "webrtc" ? "640x480" : "320x240"))
+  .split("x").map(Number);
+/** Websocket: frames on their way at once; no more are sent until one comes back. */
+const MAX_IN_FLIGHT = 2;
+/** Latency samples kept (10 s at 30 fps). */
+const WINDOW = 300;
+/** Sent frames younger than this are still on their way, not lost. */
+const IN_FLIGHT_MS = 1_000;
 
 const input = /** @type {HTMLCanvasElement} */ (element("input"));
 const output = /** @type {HTMLCanvasElement} */ (element("output"));
+const outputVideo = /** @type {HTMLVideoElement} */ (element("output-video"));
 for (const canvas of [input, output]) [canvas.width, canvas.height] = [width, height];
-const inputContext = input.getContext("2d", { willReadFrequently: true });
-const outputContext = output.getContext("2d");
+const inputContext = /** @type {CanvasRenderingContext2D} */ (
+  input.getContext("2d", { willReadFrequently: transport === "websocket" })
+);
+const outputContext = /** @type {CanvasRenderingContext2D} */ (output.getContext("2d"));
+/** Where returned video frames are drawn to read their number back. */
+const reader = document.createElement("canvas");
+[reader.width, reader.height] = [width, height];
+const readerContext = /** @type {CanvasRenderingContext2D} */ (
+  reader.getContext("2d", { willReadFrequently: true })
+);
+if (transport === "webrtc") {
+  output.hidden = true;
+  outputVideo.hidden = false;
+}
 
 /** @type {Status} */
 const status = {
@@ -74,25 +105,31 @@ const status = {
   filter,
   width,
   height,
-  frames: 0,
-  dropped: 0,
   sent: 0,
-  rttMs: null,
-  filterMs: null,
+  shown: 0,
+  presented: 0,
+  sentSinceShown: 0,
+  lost: 0,
+  latencyMs: null,
+  p90Ms: null,
   fps: 0,
+  serverDropped: 0,
   connected: false,
   firstFrameMs: null,
   errors: 0,
   lastError: null,
 };
-/** @type {Map<number, number>} frame number → when it was captured */
-const inFlight = new Map();
+/** @type {Map<number, number>} frame number → when it was drawn, for frames not yet shown */
+const sentAt = new Map();
 /** @type {number[]} */
-const rtts = [];
-/** @type {number[]} */
-const filterTimes = [];
+const latencies = [];
 /** @type {number[]} */
 const shownAt = [];
+/** The newest number shown (-1: none yet). */
+let newestShown = -1;
+/** The presented-frames count at the first frame shown, and now. */
+let firstPresented = 0;
+let presentedNow = 0;
 let seq = 0;
 
 /**
@@ -114,7 +151,7 @@ async function openCamera() {
   if (query.get("source") === "pattern" || !navigator.mediaDevices?.getUserMedia) return;
   try {
     const stream = await Promise.race([
-      navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false }),
+      navigator.mediaDevices.getUserMedia({ video: { width, height }, audio: false }),
       new Promise((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5_000)),
     ]);
     const video = document.createElement("video");
@@ -130,7 +167,7 @@ async function openCamera() {
 }
 
 /**
- * A moving test pattern: color bars, a sweeping bar, a bouncing ball and the time.
+ * A moving test pattern: color bars, a sweeping bar and a bouncing ball.
  *
  * @param {CanvasRenderingContext2D} context
  * @param {number} now
@@ -147,80 +184,78 @@ function drawPattern(context, now) {
   context.fillRect(((t * 60) % (width + 40)) - 40, 0, 40, height);
   context.beginPath();
   context.fillStyle = "#ffffff";
-  const x = width / 2 + Math.sin(t * 1.7) * width * 0.35;
-  const y = height / 2 + Math.cos(t * 2.3) * height * 0.3;
-  context.arc(x, y, Math.min(width, height) / 7, 0, 2 * Math.PI);
+  context.arc(
+    width / 2 + Math.sin(t * 1.7) * width * 0.35,
+    height / 2 + Math.cos(t * 2.3) * height * 0.3,
+    Math.min(width, height) / 7,
+    0,
+    2 * Math.PI,
+  );
   context.fill();
-  context.font = `${Math.round(height / 8)}px monospace`;
-  context.fillStyle = "#000000";
-  context.fillText(t.toFixed(1), 8, height - 10);
 }
 
 /**
  * @param {readonly number[]} values
+ * @param {number} q 0..1
  * @returns {number | null}
  */
-function median(values) {
+function quantile(values, q) {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /**
- * @param {number[]} values
- * @param {number} value
+ * A frame carrying number `n` is on screen now: count it, and count as lost the frames sent
+ * before it that were never shown.
+ *
+ * @param {number} n
+ * @param {number} now
  */
-function remember(values, value) {
-  values.push(value);
-  if (values.length > WINDOW) values.shift();
+function shown(n, now) {
+  const drawnAt = sentAt.get(n);
+  if (drawnAt === undefined) return; // shown twice, or not a number this page sent
+  sentAt.delete(n);
+  for (const older of sentAt.keys()) if (older < n) sentAt.delete(older);
+  if (newestShown < 0) firstPresented = presentedNow;
+  newestShown = n;
+  status.shown++;
+  status.firstFrameMs ??= Math.round(now - started);
+  latencies.push(now - drawnAt);
+  if (latencies.length > WINDOW) latencies.shift();
+  shownAt.push(now);
 }
 
 function render() {
   const now = performance.now();
   while (shownAt.length && now - shownAt[0] > 1000) shownAt.shift();
   status.fps = shownAt.length;
-  status.rttMs = median(rtts);
-  status.filterMs = median(filterTimes);
-  element("stat-rtt").textContent = status.rttMs === null ? "–" : `${status.rttMs.toFixed(1)} ms`;
+  status.presented = newestShown < 0 ? 0 : presentedNow - firstPresented + 1;
+  status.lost = Math.max(0, status.sentSinceShown - status.presented - sentAt.size);
+  status.latencyMs = quantile(latencies, 0.5);
+  status.p90Ms = quantile(latencies, 0.9);
+  const ms = (/** @type {number | null} */ value) =>
+    value === null ? "–" : `${value.toFixed(1)} ms`;
+  element("stat-latency").textContent = ms(status.latencyMs);
+  element("stat-p90").textContent = ms(status.p90Ms);
   element("stat-fps").textContent = String(status.fps);
-  element("stat-frames").textContent = String(status.frames);
-  element("stat-dropped").textContent = String(status.dropped);
-  element("stat-source").textContent = status.source;
-  element("stat-transport").textContent = status.transport;
+  element("stat-frames").textContent = String(status.shown);
+  element("stat-lost").textContent = String(status.lost);
+  element("stat-transport").textContent = transport;
   element("source-label").textContent = status.source;
   element("filter-label").textContent = filter;
-  element("subtitle").textContent = `${width}x${height} RGBA frames over ${transport}` +
-    (status.filterMs === null ? "" : `, server filter ${status.filterMs.toFixed(1)} ms`);
+  element("subtitle").textContent = transport === "webrtc"
+    ? `${width}x${height} camera as a WebRTC video track (VP8), filtered by the server's video handler`
+    : `${width}x${height} RGBA frames over a WebSocket`;
   element("error").textContent = status.lastError ?? "";
   element("status").textContent = JSON.stringify(status);
 }
 
-/**
- * Draw one filtered frame and count it.
- *
- * @param {{ frame: Uint8Array, width: number, height: number, seq?: number, filterMs: number }} result
- */
-function onResult(result) {
-  const now = performance.now();
-  const sentAt = result.seq === undefined ? undefined : inFlight.get(result.seq);
-  if (sentAt === undefined) return; // came after a newer frame's output: counted as dropped
-  // Latest wins: frames sent before this one whose outputs have not come were dropped.
-  for (const older of inFlight.keys()) {
-    if (older < result.seq) {
-      inFlight.delete(older);
-      status.dropped++;
-    }
-  }
-  inFlight.delete(result.seq);
-  status.frames++;
-  status.firstFrameMs ??= Math.round(now - started);
-  remember(rtts, now - sentAt);
-  remember(filterTimes, result.filterMs);
-  shownAt.push(now);
-  const { buffer, byteOffset, byteLength } = result.frame;
-  const pixels = new Uint8ClampedArray(buffer, byteOffset, byteLength);
-  outputContext.putImageData(new ImageData(pixels, result.width, result.height), 0, 0);
+/** @param {import("../../client/mod.ts").RealtimeError} error */
+function onError(error) {
+  status.errors++;
+  status.lastError = `${error.code}: ${error.reason}`;
+  console.warn("rally:", error.code, error.reason);
 }
 
 // The links change one setting and keep the others.
@@ -232,47 +267,118 @@ for (const link of document.querySelectorAll(".controls a")) {
   link.setAttribute("href", `?${params}`);
 }
 
-const video = await openCamera();
-status.source = video ? "camera" : "pattern";
+const camera = await openCamera();
+status.source = camera ? "camera" : "pattern";
 
-const connection = connect(location.origin, {
-  path: transport === "webrtc" ? "/filter/webrtc" : "/filter",
-  // Latest wins on the way out: at most one frame per interval; a newer one replaces a waiting one.
-  throttleInterval,
-  onResult,
-  onOpen: () => status.connected = true,
-  onClose: () => status.connected = false,
-  onError: (error) => {
-    status.errors++;
-    status.lastError = `${error.code}: ${error.reason}`;
-    console.warn("rally:", error.code, error.reason);
-  },
-  // Over WebRTC: by default an unordered DataChannel without retransmits (latest wins: late
-  // frames are skipped); `?ordered=true` asks for a reliable, ordered one.
-  ...(transport === "webrtc" && { transport: "webrtc", ordered: query.get("ordered") === "true" }),
-});
-addEventListener("pagehide", () => connection.close());
-
-/** Capture and send a frame (unless too many are on their way), then show the figures. */
-function tick() {
+/** Draw the next frame with its number; returns the number. */
+function draw() {
   const now = performance.now();
-  for (const [sent, at] of inFlight) {
-    if (now - at > STALE_MS) {
-      inFlight.delete(sent);
-      status.dropped++;
-    }
-  }
-  if (video) inputContext.drawImage(video, 0, 0, width, height);
+  if (camera) inputContext.drawImage(camera, 0, 0, width, height);
   else drawPattern(inputContext, now);
-  if (inFlight.size < MAX_IN_FLIGHT) {
-    const pixels = inputContext.getImageData(0, 0, width, height).data;
-    const frame = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
-    inFlight.set(++seq, now);
-    status.sent++;
-    connection.send({ frame, width, height, filter, seq, radius: 4, gain: 2 });
-  }
-  render();
+  const n = seq++ % STAMP_MODULO;
+  stampCanvas(inputContext, n);
+  return { n, now };
 }
 
-setInterval(tick, TICK_MS);
+/** Forget frames so old they can only have been lost. */
+function expire(now) {
+  for (const [n, at] of sentAt) {
+    if (now - at <= IN_FLIGHT_MS) break;
+    sentAt.delete(n);
+  }
+}
+
+/** Count a frame sent. */
+function sent(n, now) {
+  sentAt.set(n, now);
+  status.sent++;
+  if (newestShown >= 0) status.sentSinceShown++;
+}
+
+if (transport === "webrtc") {
+  // One track frame per drawn frame: Chromium's MediaStreamTrackGenerator takes VideoFrames one
+  // by one; elsewhere the canvas' own capture, asked for a frame after each draw (a busy page may
+  // then have two draws captured as one).
+  const Generator = /** @type {any} */ (globalThis).MediaStreamTrackGenerator;
+  /** @type {MediaStreamTrack} */
+  let track;
+  /** @type {(now: number) => void} */
+  let capture;
+  if (Generator && globalThis.VideoFrame) {
+    const generator = new Generator({ kind: "video" });
+    const writer = generator.writable.getWriter();
+    track = generator;
+    capture = (now) => writer.write(new VideoFrame(input, { timestamp: Math.round(now * 1000) }));
+  } else {
+    [track] = input.captureStream(0).getVideoTracks();
+    capture = () => /** @type {CanvasCaptureMediaStreamTrack} */ (track).requestFrame();
+  }
+  const stream = new MediaStream([track]);
+  // Motion: under load the encoder keeps the frame rate and lowers the resolution instead.
+  track.contentHint = "motion";
+  const connection = connect(location.origin, {
+    path: "/filter/webrtc",
+    transport: "webrtc",
+    video: stream,
+    onTrack: (/** @type {RTCTrackEvent} */ event) => {
+      outputVideo.srcObject = event.streams[0] ?? new MediaStream([event.track]);
+      outputVideo.play().catch(() => {});
+    },
+    onDropped: (/** @type {number} */ count) => status.serverDropped = count,
+    onOpen: () => {
+      status.connected = true;
+      connection.send({ filter });
+    },
+    onClose: () => status.connected = false,
+    onResult: () => {},
+    onError,
+  });
+  addEventListener("pagehide", () => connection.close());
+  /** @type {VideoFrameRequestCallback} */
+  const onFrame = (now, metadata) => {
+    presentedNow = metadata.presentedFrames;
+    readerContext.drawImage(outputVideo, 0, 0, width, height);
+    const strip = readerContext.getImageData(0, 0, STAMP_BITS * STAMP_BLOCK, STAMP_BLOCK).data;
+    shown(readStampRgba(strip, STAMP_BITS * STAMP_BLOCK), now);
+    outputVideo.requestVideoFrameCallback(onFrame);
+  };
+  outputVideo.requestVideoFrameCallback(onFrame);
+  setInterval(() => {
+    const { n, now } = draw();
+    if (status.connected) {
+      sent(n, now);
+      capture(now);
+    }
+    expire(now);
+    render();
+  }, TICK_MS);
+} else {
+  const connection = connect(location.origin, {
+    path: "/filter",
+    onResult: (
+      /** @type {{ frame: Uint8Array, width: number, height: number }} */ result,
+    ) => {
+      const { buffer, byteOffset, byteLength } = result.frame;
+      const pixels = new Uint8ClampedArray(buffer, byteOffset, byteLength);
+      outputContext.putImageData(new ImageData(pixels, result.width, result.height), 0, 0);
+      presentedNow++;
+      shown(readStampRgba(pixels, result.width), performance.now());
+    },
+    onOpen: () => status.connected = true,
+    onClose: () => status.connected = false,
+    onError,
+  });
+  addEventListener("pagehide", () => connection.close());
+  setInterval(() => {
+    const { n, now } = draw();
+    if (status.connected && sentAt.size < MAX_IN_FLIGHT) {
+      const pixels = inputContext.getImageData(0, 0, width, height).data;
+      const frame = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+      sent(n, now);
+      connection.send({ frame, width, height, filter, radius: 4, gain: 2 });
+    }
+    expire(now);
+    render();
+  }, TICK_MS);
+}
 render();

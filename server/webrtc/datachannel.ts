@@ -7,12 +7,17 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
 import { errorFrame, RealtimeError } from "../../protocol.ts";
 import type { SessionSocket } from "../context.ts";
 
-/** What rally uses of a DataChannel (werift's, on the server). */
+/** What libwebrtc reports for an unset partial-reliability member. */
+const UNSET = 65535;
+
+/** Above this many unsent bytes on the channel, malformed messages are not answered. */
+const REFUSAL_HIGH_WATER_BYTES = 64 * 1024;
+
+/** What rally uses of a DataChannel (libwebrtc's, on the server). */
 export interface Channel {
   /** Whether messages arrive in the order they were sent. */
   readonly ordered: boolean;
@@ -28,29 +33,32 @@ export interface Channel {
   onopen?: (() => void) | null;
   /** Called once closed. */
   onclose?: (() => void) | null;
-  /** Called with each message (werift: a `Buffer` for binary). */
-  onmessage?: ((event: { data: string | Buffer }) => void) | null;
+  /** Called with each message (an `ArrayBuffer` for binary). */
+  onmessage?: ((event: { data: string | ArrayBuffer | Uint8Array }) => void) | null;
   /**
    * Send one message.
    *
-   * @param data Text, or bytes (werift takes a `Buffer` without a copy).
+   * @param data Text, or bytes.
    */
-  send(data: Buffer | string): void;
+  send(data: Uint8Array | string): void;
   /** Close the channel. */
   close(): void;
 }
 
 /**
  * Whether a channel is latest-wins: unordered, or partially reliable (`maxRetransmits` or
- * `maxPacketLifeTime` set). werift reports a channel opened as `ordered: false` with
- * `maxRetransmits` as ordered (its DCEP open message loses the unordered bit), so partial
- * reliability counts too.
+ * `maxPacketLifeTime` set).
  *
  * @param channel The channel.
  * @returns Whether stale inputs are skipped and the session keeps one pending input.
  */
 export function isLatestWins(channel: Channel): boolean {
-  return !channel.ordered || channel.maxRetransmits !== null || channel.maxPacketLifeTime !== null;
+  return !channel.ordered || isSet(channel.maxRetransmits) || isSet(channel.maxPacketLifeTime);
+}
+
+/** libwebrtc reports an unset `maxRetransmits` or `maxPacketLifeTime` as 65535, not `null`. */
+function isSet(value: number | null): boolean {
+  return value !== null && value !== UNSET;
 }
 
 /**
@@ -100,8 +108,7 @@ export class DataChannelSocket implements SessionSocket {
   attach(channel: Channel): void {
     if (this.#readyState !== 0) return;
     this.#channel = channel;
-    // A Buffer, so that werift queues an output without another copy.
-    this.#frames = new ChannelFrames(isLatestWins(channel), (size) => Buffer.allocUnsafe(size));
+    this.#frames = new ChannelFrames(isLatestWins(channel));
     channel.onmessage = (event) => this.#receive(event.data);
     this.#readyState = 1;
     this.onopen?.(new Event("open"));
@@ -116,7 +123,8 @@ export class DataChannelSocket implements SessionSocket {
    */
   send(data: string | Uint8Array): void {
     const channel = this.#channel;
-    if (this.#readyState !== 1 || !channel) return;
+    // The client may have closed the channel before its close event has reached us.
+    if (this.#readyState !== 1 || !channel || channel.readyState !== "open") return;
     if (typeof data === "string") return channel.send(data);
     const message = this.#frames.wrap(data);
     if (!message) {
@@ -126,9 +134,9 @@ export class DataChannelSocket implements SessionSocket {
       );
     }
     try {
-      channel.send(message as Buffer);
+      channel.send(message);
     } catch (error) {
-      // werift refuses messages over the peer's advertised max-message-size.
+      // libwebrtc refuses messages over the peer's advertised max-message-size.
       throw new RealtimeError("INTERNAL_ERROR", `the output could not be sent (${error})`);
     }
   }
@@ -186,7 +194,9 @@ export class DataChannelSocket implements SessionSocket {
     if (typeof data === "string") return this.#deliver(data);
     const payload = this.#frames.unwrap(data instanceof Uint8Array ? data : new Uint8Array(data));
     if (payload === "malformed") {
-      // Not an input at all: answered at once (not in its turn), and the session serves on.
+      // Not an input at all: answered at once (not in its turn), and the session serves on. A
+      // client that does not read gets no more such replies once the channel holds 64 KiB.
+      if ((this.#channel?.bufferedAmount ?? 0) > REFUSAL_HIGH_WATER_BYTES) return;
       this.#channel?.send(errorFrame(
         "INVALID_INPUT",
         "Cannot decode realtime message: a DataChannel message must be a msgpack array [seq, payload]",

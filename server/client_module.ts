@@ -8,6 +8,7 @@
  * @module
  */
 import { VERSION } from "../protocol.ts";
+import { bundleForBrowsers } from "./bundle.ts";
 import type { GetHandler } from "./get.ts";
 
 /** Options of {@link bundleClient}. */
@@ -34,32 +35,16 @@ export interface BundleClientOptions {
  * if (!js.includes("realtime")) throw new Error("no realtime() in the bundle");
  * ```
  */
-export async function bundleClient(options: BundleClientOptions = {}): Promise<string> {
+export function bundleClient(options: BundleClientOptions = {}): Promise<string> {
   const { entry, config, cwd } = clientEntry();
-  const args = ["bundle", "--quiet", "--platform", "browser", "--format", "esm"];
-  if (config) args.push("--config", config);
-  if (options.minify) args.push("--minify");
-  const output = options.output === undefined
-    ? undefined
-    : options.output instanceof URL
-    ? options.output.pathname
-    : options.output;
-  if (output) args.push("--sourcemap", "linked", "--output", output);
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [...args, entry],
+  const output = options.output instanceof URL ? options.output.pathname : options.output;
+  return bundleForBrowsers(entry, {
+    config,
     cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  if (code !== 0) {
-    throw new Error(
-      `Cannot bundle rally's client: deno bundle ${entry} failed (exit ${code}):\n${
-        text.decode(stderr)
-      }`,
-    );
-  }
-  return output ? await Deno.readTextFile(output) : text.decode(stdout);
+    minify: options.minify,
+    output,
+    what: "rally's client",
+  });
 }
 
 /** Options of {@link clientModule}. */

@@ -2,29 +2,18 @@
 // calls it through `client<typeof app>` bundles (`deno bundle --platform browser`) to rally's
 // client alone, with no server module, no schema library and nothing Deno-only.
 import assert from "node:assert/strict";
+import { bundleForBrowsers } from "../server/bundle.ts";
 
 /** The repository's `deno.json`: the bundle resolves npm packages through its imports. */
 const CONFIG = new URL("../deno.json", import.meta.url);
 
-/** `deno bundle --platform browser` of one module, in a child process. */
-async function bundle(entry: URL): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      "browser",
-      "--config",
-      CONFIG.pathname,
-      entry.pathname,
-    ],
+/** `deno bundle --platform browser` of one module, as rally bundles its client. */
+function bundle(entry: URL): Promise<string> {
+  return bundleForBrowsers(entry.pathname, {
+    config: CONFIG.pathname,
     cwd: new URL(".", CONFIG).pathname,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  assert.equal(code, 0, `deno bundle ${entry.pathname} failed:\n${text.decode(stderr)}`);
-  return text.decode(stdout);
+    what: entry.pathname,
+  });
 }
 
 /** The modules a bundle holds: esbuild names each in a `// path` comment before its code. */

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { bundleForBrowsers } from "../bundle.ts";
+
 const ENTRY = new URL("./page/main.js", import.meta.url);
 const OUTPUT = new URL("./bundle.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
@@ -20,27 +22,13 @@ const CONFIG = new URL("../../deno.json", import.meta.url);
  * @returns The JavaScript (an ES module).
  * @throws {Error} with `deno bundle`'s output when it fails.
  */
-export async function bundlePlayground(): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      "browser",
-      "--minify",
-      "--config",
-      CONFIG.pathname,
-      ENTRY.pathname,
-    ],
+export function bundlePlayground(): Promise<string> {
+  return bundleForBrowsers(ENTRY.pathname, {
+    config: CONFIG.pathname,
     cwd: new URL(".", CONFIG).pathname,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  if (code !== 0) {
-    throw new Error(`Cannot bundle the playground (exit ${code}):\n${text.decode(stderr)}`);
-  }
-  return text.decode(stdout);
+    minify: true,
+    what: "the playground",
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
-import { closedWithin, within } from "../internal/within.ts";
+import { CLOSE_WAIT_MS, closedWithin, within } from "../internal/within.ts";
 import type { RealtimeSocket } from "./socket.ts";
 import type { DataChannelLike, PeerConnectionLike } from "./peer.ts";
 
@@ -122,7 +122,7 @@ export class ChannelSocket implements RealtimeSocket {
     this.#channel.onmessage = null;
     const { code, reason } = this.#closeCode ?? { code: 1006, reason: "the DataChannel closed" };
     const ws = this.#ws;
-    const wsClosed = closedWithin(ws, 1_000);
+    const wsClosed = closedWithin(ws, CLOSE_WAIT_MS);
     if (this.#channel.readyState === "open") this.#channel.close();
     // A client may send 1000 or 3000-4999 only.
     const sendable = code === 1000 || (code >= 3000 && code <= 4999);

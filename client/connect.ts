@@ -16,6 +16,7 @@ import {
   type SocketOptions,
 } from "./socket.ts";
 import { openDataChannel, type TransportOptions } from "./webrtc.ts";
+import { TimerSet } from "../internal/timer_set.ts";
 
 /** How the callback client retries after losing its connection. */
 export interface ReconnectOptions {
@@ -119,7 +120,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
   #failuresBeforeOpen = 0;
   /** Reconnecting after losing an open connection: failed attempts spend the budget only. */
   #recovering = false;
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #timers = new TimerSet();
   /** Aborts a WebSocket handshake in flight (and the look into why it failed) on `close()`. */
   #connecting = new AbortController();
 
@@ -137,7 +138,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     const due = !this.#throttled;
     this.#throttled = { input };
     if (due) {
-      this.#after(Math.max(0, wait), () => {
+      this.#timers.after(Math.max(0, wait), () => {
         const latest = this.#throttled!;
         this.#throttled = undefined;
         this.#dispatch(latest.input);
@@ -148,7 +149,6 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
   close(): void {
     this.#state = "closed";
     this.#connecting.abort();
-    for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#waiting = this.#throttled = undefined;
     this.#socket?.close(CloseCode.NORMAL);
@@ -272,7 +272,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     }
     const delay = Math.min(capMs, baseMs * 2 ** (this.#attempt - 1)) * (0.5 + Math.random() / 2);
     this.#state = "connecting";
-    this.#after(delay, () => this.#connect());
+    this.#timers.after(delay, () => this.#connect());
   }
 
   #giveUp(reason: string): void {
@@ -287,7 +287,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
     const check = () => {
       if (socket !== this.#socket) return;
       if (!this.#pings || performance.now() - this.#lastHeardAt <= 2 * heartbeatMs) {
-        return this.#after(heartbeatMs / 2, check);
+        return this.#timers.after(heartbeatMs / 2, check);
       }
       this.#socket = undefined;
       socket.onmessage = socket.onclose = null;
@@ -295,7 +295,7 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
       this.#options.onClose?.({ code: 1006, reason: "no heartbeat from the server" });
       if (this.#state !== "closed") this.#lost(1006, "no heartbeat from the server", true);
     };
-    this.#after(heartbeatMs / 2, check);
+    this.#timers.after(heartbeatMs / 2, check);
   }
 
   /** Whether `close()` was called or the client gave up (state may change across awaits). */
@@ -305,13 +305,5 @@ class CallbackConnection<I, O> implements RealtimeHandle<I> {
 
   #report(error: RealtimeError): void {
     this.#options.onError?.(error);
-  }
-
-  #after(ms: number, callback: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      callback();
-    }, ms);
-    this.#timers.add(timer);
   }
 }

@@ -12,6 +12,16 @@
  * @module
  */
 
+/**
+ * How long one side waits for its peer to answer a close frame, in milliseconds, on the server
+ * (a session's shutdown, the raw WebSocket's) and on the client (a DataChannel's signaling
+ * socket). Past it the side stops waiting: a peer that does not answer cannot hold a shutdown.
+ * Waiting at all matters: `Deno.HttpServer.shutdown()` cuts sockets still in their closing
+ * handshake, and a connection cut mid-handshake can lose its last frames. A live peer answers
+ * within milliseconds; 2 s leaves room for a loaded machine or a proxy in between.
+ */
+export const CLOSE_WAIT_MS = 2_000;
+
 /** What {@link closedWithin} needs of a socket (a WebSocket, or a DataChannel made to look one). */
 export interface Closable {
   /** `WebSocket.CLOSED` (3) once closed. */

@@ -126,6 +126,38 @@ export function realtimeRoute(
   };
 }
 
+/** The most pending inputs a client may ask for with the `max_buffering` query parameter. */
+const MAX_REQUESTED_BUFFERING = 60;
+
+/**
+ * The pending-input bound of a session: the client's `max_buffering` query parameter (1..60,
+ * rounded down) when it asks for fewer than the endpoint's `buffering`, else the endpoint's. A
+ * missing, malformed or out-of-range value is ignored: the endpoint's bound holds.
+ *
+ * @param request The upgrade request, whose URL may carry `max_buffering`.
+ * @param buffering The endpoint's `buffering`.
+ * @returns The session's bound, never over `buffering`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requestedBuffering } from "./realtime.ts";
+ *
+ * const ask = (query: string) => new Request(`http://127.0.0.1/rt${query}`);
+ * assert.equal(requestedBuffering(ask("?max_buffering=3"), 10), 3);
+ * assert.equal(requestedBuffering(ask("?max_buffering=99"), 10), 10);
+ * assert.equal(requestedBuffering(ask("?max_buffering=99"), Infinity), 60);
+ * assert.equal(requestedBuffering(ask("?max_buffering=nope"), 10), 10);
+ * assert.equal(requestedBuffering(ask(""), 10), 10);
+ * ```
+ */
+export function requestedBuffering(request: Request, buffering: number): number {
+  const wish = Number(new URL(request.url).searchParams.get("max_buffering"));
+  return wish >= 1
+    ? Math.min(buffering, Math.min(MAX_REQUESTED_BUFFERING, Math.floor(wish)))
+    : buffering;
+}
+
 /**
  * Upgrade a request to a realtime session.
  *
@@ -135,10 +167,7 @@ export function realtimeRoute(
  * @returns The 101 response.
  */
 export function acceptRealtime(route: RealtimeRoute, request: Request, host: Host): Response {
-  const wish = Number(new URL(request.url).searchParams.get("max_buffering"));
-  const buffering = wish >= 1
-    ? Math.min(route.buffering, Math.min(60, Math.floor(wish)))
-    : route.buffering;
+  const buffering = requestedBuffering(request, route.buffering);
   // Made before the upgrade, which closes the request: the context reads its headers now.
   const abort = new AbortController();
   const ctx = createContext(request, abort.signal);

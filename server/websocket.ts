@@ -6,7 +6,7 @@
  */
 import { Inbox } from "../internal/inbox.ts";
 import { CloseCode, RealtimeError, type WebSocketMessage } from "../protocol.ts";
-import { closedWithin, within } from "../internal/within.ts";
+import { CLOSE_WAIT_MS, closedWithin, within } from "../internal/within.ts";
 import { type Context, createContext, type Host } from "./context.ts";
 import type { SessionStats } from "./middleware/stats.ts";
 import type { WebSocketRoute } from "./routes.ts";
@@ -258,9 +258,6 @@ export function acceptWebSocket(route: WebSocketRoute, request: Request, host: H
   });
   return response;
 }
-
-/** How long shutdown waits for a peer to answer the close frame, in milliseconds. */
-const CLOSE_WAIT_MS = 2_000;
 
 /** The session rally hands raw WebSocket handlers: it counts messages for logs and metrics. */
 class CountedSession extends WebSocketSession {

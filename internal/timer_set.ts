@@ -1,0 +1,66 @@
+/**
+ * A set of timers cleared together: the timers of one session or one connection, so that
+ * nothing fires after it has ended. Shared by rally's server and client (browser-safe).
+ * Internal: not exported from the package's entry points.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimerSet } from "./timer_set.ts";
+ *
+ * const timers = new TimerSet();
+ * let fired = false;
+ * timers.after(1, () => fired = true);
+ * timers.clear(); // it never fires
+ * await new Promise((resolve) => setTimeout(resolve, 5));
+ * assert.equal(fired, false);
+ * ```
+ *
+ * @module
+ */
+
+/** Timers started through {@link TimerSet.after}, all cleared by {@link TimerSet.clear}. */
+export class TimerSet {
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  /**
+   * Call `callback` after `ms` milliseconds, unless the set is cleared first.
+   *
+   * @param ms The delay.
+   * @param callback What to call.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TimerSet } from "./timer_set.ts";
+   *
+   * const timers = new TimerSet();
+   * const fired = await new Promise<boolean>((resolve) => timers.after(1, () => resolve(true)));
+   * assert.equal(fired, true);
+   * ```
+   */
+  after(ms: number, callback: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      callback();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /**
+   * Clear every timer not yet fired.
+   *
+   * @example
+   * ```ts
+   * import { TimerSet } from "./timer_set.ts";
+   *
+   * const timers = new TimerSet();
+   * timers.after(60_000, () => {});
+   * timers.clear(); // nothing left to leak
+   * ```
+   */
+  clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

@@ -22,9 +22,11 @@
 /** Timers started through {@link TimerSet.after}, all cleared by {@link TimerSet.clear}. */
 export class TimerSet {
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  #cleared = false;
 
   /**
-   * Call `callback` after `ms` milliseconds, unless the set is cleared first.
+   * Call `callback` after `ms` milliseconds, unless the set is cleared first; nothing once it
+   * has been cleared.
    *
    * @param ms The delay.
    * @param callback What to call.
@@ -40,6 +42,7 @@ export class TimerSet {
    * ```
    */
   after(ms: number, callback: () => void): void {
+    if (this.#cleared) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       callback();
@@ -48,7 +51,7 @@ export class TimerSet {
   }
 
   /**
-   * Clear every timer not yet fired.
+   * Clear every timer not yet fired, for good: the set starts no more (its owner has ended).
    *
    * @example
    * ```ts
@@ -57,9 +60,11 @@ export class TimerSet {
    * const timers = new TimerSet();
    * timers.after(60_000, () => {});
    * timers.clear(); // nothing left to leak
+   * timers.after(1, () => {}); // and nothing starts after
    * ```
    */
   clear(): void {
+    this.#cleared = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
   }

@@ -19,58 +19,18 @@ import {
 } from "../protocol.ts";
 import type { Context, Host, Session, SessionSocket } from "./context.ts";
 import type { RealtimeRoute } from "./routes.ts";
-import { closedWithin } from "../internal/within.ts";
+import { CLOSE_WAIT_MS, closedWithin } from "../internal/within.ts";
+import { TimerSet } from "../internal/timer_set.ts";
 import { RateLimiter } from "./middleware/rate_limit.ts";
 import { check, type Checked, outputFailed, summarize } from "./schema.ts";
 import type { SessionStats } from "./middleware/stats.ts";
+import { type Frame, type Pending, PendingInputs, Refusal } from "./pending_inputs.ts";
+import { closeWhenQuiet, HeldRefusals, MAX_REFUSALS_IN_A_ROW } from "./refusals.ts";
+import { DropReport } from "./drop_report.ts";
+import { DRAIN_POLL_MS, HIGH_WATER_MARK } from "./socket_bound.ts";
 
-/** Past this many unsent bytes on the socket, the session stops taking work. */
-const HIGH_WATER_MARK = 1024 * 1024;
-/** How often a paused session looks at the socket again, in milliseconds. */
-const DRAIN_POLL_MS = 5;
-/** `dropped` frames go out at most this often, in milliseconds. */
-const DROPPED_INTERVAL_MS = 100;
-/**
- * How long shutdown waits for the client to answer the close frame, in milliseconds: the server
- * stops right after, and cutting the connection mid-handshake can lose the last frames.
- */
-const CLOSE_WAIT_MS = 1_000;
 /** What the input of a streaming-input session gives once it has ended. */
 const END = Symbol("end of input");
-/**
- * Refused inputs in a row (`INVALID_INPUT`, `MESSAGE_TOO_LARGE`), with no valid input between
- * them, after which the session is closed with 1008: a client that keeps sending garbage.
- */
-export const MAX_REFUSALS_IN_A_ROW = 100;
-/** What one pending input costs beyond its bytes (its buffer object, its slot): counted too. */
-export const PENDING_OVERHEAD_BYTES = 128;
-/** After a closing frame, the longest wait for the client to stop sending, in milliseconds. */
-const LINGER_MS = 1_000;
-/** A client silent this long after a closing frame has stopped sending, in milliseconds. */
-const LINGER_QUIET_MS = 50;
-
-/** A received frame: binary (a WebSocket's `ArrayBuffer`, or a view from a DataChannel) or text. */
-type Frame = ArrayBuffer | Uint8Array | string;
-
-/**
- * The refusal of a frame (over `maxMessageBytes`), waiting in the pending buffer for its turn to
- * be sent; repeated ones next to each other collapse into one with a count. A plain object, not
- * an `Error`: a stack trace per refused frame is what made piled-up refusals cost a gigabyte.
- */
-class Refusal {
-  count = 1;
-  constructor(readonly code: ErrorCode, readonly reason: string) {}
-}
-
-/** A pending frame, or a refusal waiting for its turn. */
-type Pending = Frame | Refusal;
-
-/** A refusal out of turn (after the end of input, over the rate), held while the socket is full. */
-interface Held {
-  reason: string;
-  count: number;
-  retryable?: boolean;
-}
 
 /** A realtime session on an upgraded socket; it runs itself from the socket's events. */
 export class RealtimeSession implements Session {
@@ -79,8 +39,7 @@ export class RealtimeSession implements Session {
   #host: Host;
   #ctx: Context;
   #abort: AbortController;
-  #pending: Pending[] = [];
-  #pendingBytes = 0;
+  #pending: PendingInputs;
   #busy = false;
   #closed = false;
   #draining = false;
@@ -89,10 +48,9 @@ export class RealtimeSession implements Session {
   #refused = 0;
   /** Inputs refused in a row, with no valid input between them. */
   #strikes = 0;
-  /** Refusals out of turn waiting for the socket to drain, by code. */
-  #held = new Map<ErrorCode, Held>();
-  #unreportedDrops = 0;
-  #lastDropReport = -Infinity;
+  /** Refusals out of turn, held while the socket does not drain. */
+  #refusals: HeldRefusals;
+  #drops: DropReport;
   #lastActivity = performance.now();
   /** Frames sent, counted; the ping timer reads it instead of a clock per frame. */
   #sends = 0;
@@ -101,7 +59,8 @@ export class RealtimeSession implements Session {
   #quietSince = performance.now();
   /** Whether the handler's time is measured (a clock read per output is not free). */
   #timed: boolean;
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** The session's timers, cleared when it ends (none start after). */
+  #timers = new TimerSet();
   #wake?: () => void;
   #resume?: () => void;
   #onIdle?: () => void;
@@ -134,6 +93,10 @@ export class RealtimeSession implements Session {
     this.#stats = host.sessionStats("realtime", ctx, socket);
     this.#limiter = host.rateLimit && new RateLimiter(host.rateLimit);
     this.#timed = route.emitTimings || this.#stats.timed;
+    this.#pending = new PendingInputs(route);
+    const send = (data: string) => this.#send(data);
+    this.#refusals = new HeldRefusals(socket, send, this.#timers);
+    this.#drops = new DropReport(socket, send, this.#timers, this.#stats);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => this.#open();
     socket.onmessage = (event) => this.#receive(event.data);
@@ -146,12 +109,12 @@ export class RealtimeSession implements Session {
     if (this.#busy || this.#pending.length > 0) {
       await new Promise<void>((resolve) => {
         this.#onIdle = resolve;
-        this.#after(graceMs, resolve);
+        this.#timers.after(graceMs, resolve);
       });
     }
     if (this.#closed) return;
     const unprocessed = this.#pending.length + this.#refused + (this.#busy ? 1 : 0);
-    this.#reportDrops();
+    this.#drops.flush();
     this.#stats.error("SHUTTING_DOWN");
     this.#send(
       errorFrame("SHUTTING_DOWN", "server is shutting down", { retryable: true, unprocessed }),
@@ -209,41 +172,13 @@ export class RealtimeSession implements Session {
       return;
     }
     this.#noteActivity();
-    const pending = this.#pending;
+    let dropped: number;
     if (tooLarge) {
       // Not decoded, but its refusal waits its turn: answers go out in order.
-      const last = pending.at(-1);
-      if (last instanceof Refusal && last.code === "MESSAGE_TOO_LARGE") last.count++;
-      else {
-        pending.push(new Refusal("MESSAGE_TOO_LARGE", tooLarge));
-        this.#pendingBytes += PENDING_OVERHEAD_BYTES;
-      }
+      dropped = this.#pending.refuse("MESSAGE_TOO_LARGE", tooLarge);
       if (this.#strike("MESSAGE_TOO_LARGE")) return;
-    } else {
-      pending.push(data);
-      this.#pendingBytes += frameSize(data);
-    }
-    let dropped = 0;
-    while (
-      pending.length > 1 &&
-      (pending.length > route.buffering || this.#pendingBytes > route.maxPendingBytes)
-    ) {
-      // The oldest input drops; a waiting refusal never does (it collapses with its neighbour).
-      const oldest = pending[0] instanceof Refusal
-        ? pending.findIndex((entry) => !(entry instanceof Refusal))
-        : 0;
-      if (oldest < 0 || oldest === pending.length - 1) break;
-      this.#pendingBytes -= frameSize(pending.splice(oldest, 1)[0]);
-      dropped++;
-      const before = pending[oldest - 1];
-      const after = pending[oldest];
-      if (before instanceof Refusal && after instanceof Refusal && before.code === after.code) {
-        before.count += after.count;
-        pending.splice(oldest, 1);
-        this.#pendingBytes -= PENDING_OVERHEAD_BYTES;
-      }
-    }
-    if (dropped > 0) this.#noteDrops(dropped);
+    } else dropped = this.#pending.push(data);
+    if (dropped > 0) this.#drops.note(dropped);
     if (route.mode !== "unary") this.#wakeUp();
     else if (!this.#busy) this.#runUnary();
   }
@@ -257,12 +192,10 @@ export class RealtimeSession implements Session {
           await this.#drained();
           continue;
         }
-        const frames = route.maxBatchSize > 1
-          ? this.#pending.splice(0, route.maxBatchSize)
-          : [this.#pending.shift()!];
+        const frames = this.#pending.take(route.maxBatchSize);
         const inputs: unknown[] = [];
         for (const frame of frames) {
-          this.#pendingBytes -= frameSize(frame);
+          this.#pending.release(frame);
           let input = this.#decode(frame);
           if (input instanceof Promise) input = await input;
           if (input instanceof RealtimeError) this.#error(input);
@@ -348,7 +281,6 @@ export class RealtimeSession implements Session {
     for (;;) {
       const frame = this.#pending.shift();
       if (frame !== undefined) {
-        this.#pendingBytes -= frameSize(frame);
         let input = this.#decode(frame);
         if (input instanceof Promise) input = await input;
         if (input instanceof RealtimeError) throw input;
@@ -456,39 +388,10 @@ export class RealtimeSession implements Session {
     }
   }
 
-  /**
-   * Refuse out of turn (an input after the end of input, a rate warning): sent at once while the
-   * socket drains; while it does not, held, and repeated ones collapse into one frame with a
-   * `count`, sent once it drains. Memory stays one entry per code, whatever the client sends.
-   */
+  /** Refuse out of turn (an input after the end of input, a rate warning): see {@link HeldRefusals}. */
   #refuseNow(code: ErrorCode, reason: string, retryable?: boolean): void {
     this.#stats.error(code);
-    const held = this.#held.get(code);
-    if (held) {
-      held.count++;
-      return;
-    }
-    if (this.#held.size === 0 && this.#socket.bufferedAmount <= HIGH_WATER_MARK) {
-      return this.#send(errorFrame(code, reason, retryable ? { retryable } : undefined));
-    }
-    this.#held.set(code, { reason, count: 1, retryable });
-    if (this.#held.size === 1) this.#after(DRAIN_POLL_MS, () => this.#sendHeld());
-  }
-
-  /** Send the held refusals once the socket has drained. */
-  #sendHeld(): void {
-    if (this.#socket.bufferedAmount > HIGH_WATER_MARK / 2) {
-      return this.#after(DRAIN_POLL_MS, () => this.#sendHeld());
-    }
-    for (const [code, { reason, count, retryable }] of this.#held) {
-      this.#send(
-        errorFrame(code, reason, {
-          retryable: retryable || undefined,
-          count: count > 1 ? count : undefined,
-        }),
-      );
-    }
-    this.#held.clear();
+    this.#refusals.refuse(code, reason, retryable);
   }
 
   /**
@@ -498,7 +401,7 @@ export class RealtimeSession implements Session {
    */
   #expel(code: ErrorCode, reason: string, closeReason: string, retryable?: boolean): void {
     if (this.#closed) return;
-    this.#reportDrops();
+    this.#drops.flush();
     this.#stats.error(code);
     this.#send(errorFrame(code, reason, { retryable: retryable || undefined, closing: true }));
     const socket = this.#socket;
@@ -547,7 +450,7 @@ export class RealtimeSession implements Session {
   /** Normal end: `TIMEOUT`, then close 1000. */
   #finish(): void {
     if (this.#closed) return;
-    this.#reportDrops();
+    this.#drops.flush();
     this.#error(new RealtimeError("TIMEOUT", TIMEOUT_REASON));
     this.#socket.close(CloseCode.NORMAL, "timeout");
     this.#end();
@@ -569,14 +472,14 @@ export class RealtimeSession implements Session {
       this.#resume = resolve;
       const poll = () => {
         if (this.#closed || this.#socket.bufferedAmount <= HIGH_WATER_MARK / 2) resolve();
-        else this.#after(DRAIN_POLL_MS, poll);
+        else this.#timers.after(DRAIN_POLL_MS, poll);
       };
       poll();
     });
   }
 
   #armTimeout(ms: number): void {
-    this.#after(ms, () => {
+    this.#timers.after(ms, () => {
       const timeoutMs = this.#route.sessionTimeout * 1000;
       const idleMs = performance.now() - this.#lastActivity;
       if (idleMs < timeoutMs) return this.#armTimeout(timeoutMs - idleMs);
@@ -594,97 +497,37 @@ export class RealtimeSession implements Session {
    */
   #armPing(): void {
     const intervalMs = this.#route.heartbeat * 1000;
-    this.#after(Math.min(intervalMs / 4, this.#quietSince + intervalMs - performance.now()), () => {
-      const now = performance.now();
-      if (this.#sends !== this.#sendsSeen) {
-        this.#sendsSeen = this.#sends;
-        this.#quietSince = now;
-      } else if (
-        now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK
-      ) {
-        this.#send(metaFrame("ping"));
-        this.#sendsSeen = this.#sends;
-        this.#quietSince = now;
-      }
-      this.#armPing();
-    });
-  }
-
-  #noteDrops(count: number): void {
-    this.#stats.dropped += count;
-    const first = this.#unreportedDrops === 0;
-    this.#unreportedDrops += count;
-    if (!first) return; // a report is already due
-    const wait = this.#lastDropReport + DROPPED_INTERVAL_MS - performance.now();
-    if (wait <= 0) this.#reportDropsWhenDrained();
-    else this.#after(wait, () => this.#reportDropsWhenDrained());
-  }
-
-  /** A `dropped` report counts against the socket's bound too: while it is full, counts add up. */
-  #reportDropsWhenDrained(): void {
-    if (this.#socket.bufferedAmount <= HIGH_WATER_MARK) this.#reportDrops();
-    else this.#after(DROPPED_INTERVAL_MS, () => this.#reportDropsWhenDrained());
-  }
-
-  #reportDrops(): void {
-    if (this.#unreportedDrops === 0) return;
-    this.#send(metaFrame("dropped", { count: this.#unreportedDrops }));
-    this.#unreportedDrops = 0;
-    this.#lastDropReport = performance.now();
-  }
-
-  /** A timer that the session clears when it ends. */
-  #after(ms: number, callback: () => void): void {
-    if (this.#closed) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      callback();
-    }, ms);
-    this.#timers.add(timer);
+    this.#timers.after(
+      Math.min(intervalMs / 4, this.#quietSince + intervalMs - performance.now()),
+      () => {
+        const now = performance.now();
+        if (this.#sends !== this.#sendsSeen) {
+          this.#sendsSeen = this.#sends;
+          this.#quietSince = now;
+        } else if (
+          now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK
+        ) {
+          this.#send(metaFrame("ping"));
+          this.#sendsSeen = this.#sends;
+          this.#quietSince = now;
+        }
+        this.#armPing();
+      },
+    );
   }
 
   #end(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#pending.length = 0;
-    this.#pendingBytes = 0;
-    this.#held.clear();
+    this.#pending.clear();
+    this.#refusals.clear();
     this.#abort.abort();
     this.#forget();
     this.#wakeUp();
     this.#resume?.();
     this.#onIdle?.();
   }
-}
-
-/** What a pending entry counts against `maxPendingBytes`: its bytes and its bookkeeping. */
-function frameSize(frame: Pending): number {
-  if (frame instanceof Refusal) return PENDING_OVERHEAD_BYTES;
-  return PENDING_OVERHEAD_BYTES + (typeof frame === "string" ? frame.length : frame.byteLength);
-}
-
-/**
- * Close a socket whose client may still be sending, without losing the close. Deno answers a
- * `close()` with input still unread by resetting the connection, and the client's kernel then
- * throws away what the client had not read yet: the last frames and the close frame (the client
- * saw 1006 and reconnected). So the socket is read, its frames dropped, until the client closes
- * it, or is silent for {@link LINGER_QUIET_MS}, or {@link LINGER_MS} have passed; then it closes.
- */
-function closeWhenQuiet(socket: SessionSocket, code: number, reason: string): void {
-  let heard = performance.now();
-  const started = heard;
-  let timer: ReturnType<typeof setTimeout>;
-  const look = () => {
-    if (socket.readyState !== WebSocket.OPEN) return;
-    const now = performance.now();
-    if (now - heard >= LINGER_QUIET_MS || now - started >= LINGER_MS) socket.close(code, reason);
-    else timer = setTimeout(look, LINGER_QUIET_MS);
-  };
-  socket.onmessage = () => heard = performance.now();
-  socket.onclose = () => clearTimeout(timer);
-  timer = setTimeout(look, LINGER_QUIET_MS);
 }
 
 /** The UTF-8 size of a text frame, counted exactly only when it could pass `limit`. */

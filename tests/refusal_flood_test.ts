@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { connect, realtime } from "../client/mod.ts";
 import { END_OF_INPUT, type ErrorFrame, RealtimeError } from "../protocol.ts";
 import { App } from "../server/mod.ts";
-import { MAX_REFUSALS_IN_A_ROW } from "../server/realtime_session.ts";
+import { MAX_REFUSALS_IN_A_ROW } from "../server/refusals.ts";
 import { goodClient, rssReturns } from "./_attack.ts";
 import { mb, serveFuzzApp } from "./_child_server.ts";
 import {

@@ -27,6 +27,7 @@ import type { SessionStats } from "./middleware/stats.ts";
 import { type Frame, type Pending, PendingInputs, Refusal } from "./pending_inputs.ts";
 import { closeWhenQuiet, HeldRefusals, MAX_REFUSALS_IN_A_ROW } from "./refusals.ts";
 import { DropReport } from "./drop_report.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { DRAIN_POLL_MS, HIGH_WATER_MARK } from "./socket_bound.ts";
 
 /** What the input of a streaming-input session gives once it has ended. */
@@ -52,11 +53,8 @@ export class RealtimeSession implements Session {
   #refusals: HeldRefusals;
   #drops: DropReport;
   #lastActivity = performance.now();
-  /** Frames sent, counted; the ping timer reads it instead of a clock per frame. */
+  /** Frames sent, counted; the heartbeat reads it instead of a clock per frame. */
   #sends = 0;
-  #sendsSeen = 0;
-  /** When the ping timer last saw frames sent since its previous look, or sent a ping. */
-  #quietSince = performance.now();
   /** Whether the handler's time is measured (a clock read per output is not free). */
   #timed: boolean;
   /** The session's timers, cleared when it ends (none start after). */
@@ -137,9 +135,10 @@ export class RealtimeSession implements Session {
     }
     if (Number.isFinite(route.sessionTimeout)) this.#armTimeout(route.sessionTimeout * 1000);
     if (route.heartbeat > 0) {
-      this.#sendsSeen = this.#sends; // the silence counts from the open, hello or not
-      this.#quietSince = performance.now();
-      this.#armPing();
+      // The silence counts from the open, hello or not.
+      const send = (data: string) => this.#send(data);
+      const sends = () => this.#sends;
+      new Heartbeat(route.heartbeat * 1000, this.#socket, send, sends, this.#timers).start();
     }
     if (route.mode !== "unary") this.#runStreaming();
   }
@@ -488,32 +487,6 @@ export class RealtimeSession implements Session {
       if (this.#route.mode === "client_streaming" || this.#route.mode === "bidi") this.#endInput();
       else this.#finish();
     });
-  }
-
-  /**
-   * A ping goes out once nothing was sent for `heartbeat` seconds. Frames are counted, not timed
-   * (a clock read per frame costs CPU): the timer looks every quarter heartbeat, so the silence
-   * before a ping is 1 to 1.25 heartbeats (a client's watchdog allows 2).
-   */
-  #armPing(): void {
-    const intervalMs = this.#route.heartbeat * 1000;
-    this.#timers.after(
-      Math.min(intervalMs / 4, this.#quietSince + intervalMs - performance.now()),
-      () => {
-        const now = performance.now();
-        if (this.#sends !== this.#sendsSeen) {
-          this.#sendsSeen = this.#sends;
-          this.#quietSince = now;
-        } else if (
-          now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK
-        ) {
-          this.#send(metaFrame("ping"));
-          this.#sendsSeen = this.#sends;
-          this.#quietSince = now;
-        }
-        this.#armPing();
-      },
-    );
   }
 
   #end(): void {

@@ -8,13 +8,13 @@
  */
 import { metaFrame } from "../protocol.ts";
 import type { TimerSet } from "../internal/timer_set.ts";
+import type { SessionSocket } from "./context.ts";
 import { HIGH_WATER_MARK } from "./socket_bound.ts";
 
 /** Sends `ping` into a session's silences. */
 export class Heartbeat {
   #intervalMs: number;
-  #socket: { readonly bufferedAmount: number };
-  #send: (data: string) => void;
+  #socket: Pick<SessionSocket, "bufferedAmount" | "readyState" | "send">;
   #sends: () => number;
   #timers: TimerSet;
   #sendsSeen = 0;
@@ -23,21 +23,19 @@ export class Heartbeat {
 
   /**
    * @param intervalMs The silence after which a ping goes out, in milliseconds.
-   * @param socket The session's socket, for its unsent bytes (no ping while it is full).
-   * @param send Sends a frame (nothing once the session has ended).
+   * @param socket The session's socket: no ping while it is full, or not open. The ping goes
+   *   straight to it (the session's timers, this one's too, are cleared when it ends).
    * @param sends How many frames the session has sent so far.
    * @param timers The session's timers, cleared when it ends.
    */
   constructor(
     intervalMs: number,
-    socket: { readonly bufferedAmount: number },
-    send: (data: string) => void,
+    socket: Pick<SessionSocket, "bufferedAmount" | "readyState" | "send">,
     sends: () => number,
     timers: TimerSet,
   ) {
     this.#intervalMs = intervalMs;
     this.#socket = socket;
-    this.#send = send;
     this.#sends = sends;
     this.#timers = timers;
   }
@@ -60,10 +58,11 @@ export class Heartbeat {
           this.#sendsSeen = sends;
           this.#quietSince = now;
         } else if (
-          now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK
+          now - this.#quietSince >= intervalMs && this.#socket.bufferedAmount <= HIGH_WATER_MARK &&
+          this.#socket.readyState === WebSocket.OPEN
         ) {
-          this.#send(metaFrame("ping"));
-          this.#sendsSeen = this.#sends();
+          this.#socket.send(metaFrame("ping"));
+          this.#sendsSeen = sends;
           this.#quietSince = now;
         }
         this.#arm();

@@ -50,8 +50,9 @@ export class RealtimeSession implements Session {
   /** Inputs refused in a row, with no valid input between them. */
   #strikes = 0;
   /** Refusals out of turn, held while the socket does not drain. */
-  #refusals: HeldRefusals;
-  #drops: DropReport;
+  #refusals?: HeldRefusals;
+  /** Made on the first drop, like {@link HeldRefusals} on the first refusal: an idle session's memory counts. */
+  #drops?: DropReport;
   #lastActivity = performance.now();
   /** Frames sent, counted; the heartbeat reads it instead of a clock per frame. */
   #sends = 0;
@@ -92,9 +93,6 @@ export class RealtimeSession implements Session {
     this.#limiter = host.rateLimit && new RateLimiter(host.rateLimit);
     this.#timed = route.emitTimings || this.#stats.timed;
     this.#pending = new PendingInputs(route);
-    const send = (data: string) => this.#send(data);
-    this.#refusals = new HeldRefusals(socket, send, this.#timers);
-    this.#drops = new DropReport(socket, send, this.#timers, this.#stats);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => this.#open();
     socket.onmessage = (event) => this.#receive(event.data);
@@ -112,7 +110,7 @@ export class RealtimeSession implements Session {
     }
     if (this.#closed) return;
     const unprocessed = this.#pending.length + this.#refused + (this.#busy ? 1 : 0);
-    this.#drops.flush();
+    this.#drops?.flush();
     this.#stats.error("SHUTTING_DOWN");
     this.#send(
       errorFrame("SHUTTING_DOWN", "server is shutting down", { retryable: true, unprocessed }),
@@ -136,9 +134,8 @@ export class RealtimeSession implements Session {
     if (Number.isFinite(route.sessionTimeout)) this.#armTimeout(route.sessionTimeout * 1000);
     if (route.heartbeat > 0) {
       // The silence counts from the open, hello or not.
-      const send = (data: string) => this.#send(data);
       const sends = () => this.#sends;
-      new Heartbeat(route.heartbeat * 1000, this.#socket, send, sends, this.#timers).start();
+      new Heartbeat(route.heartbeat * 1000, this.#socket, sends, this.#timers).start();
     }
     if (route.mode !== "unary") this.#runStreaming();
   }
@@ -177,7 +174,10 @@ export class RealtimeSession implements Session {
       dropped = this.#pending.refuse("MESSAGE_TOO_LARGE", tooLarge);
       if (this.#strike("MESSAGE_TOO_LARGE")) return;
     } else dropped = this.#pending.push(data);
-    if (dropped > 0) this.#drops.note(dropped);
+    if (dropped > 0) {
+      this.#drops ??= new DropReport(this.#socket, this.#sendText, this.#timers, this.#stats);
+      this.#drops.note(dropped);
+    }
     if (route.mode !== "unary") this.#wakeUp();
     else if (!this.#busy) this.#runUnary();
   }
@@ -390,6 +390,7 @@ export class RealtimeSession implements Session {
   /** Refuse out of turn (an input after the end of input, a rate warning): see {@link HeldRefusals}. */
   #refuseNow(code: ErrorCode, reason: string, retryable?: boolean): void {
     this.#stats.error(code);
+    this.#refusals ??= new HeldRefusals(this.#socket, this.#sendText, this.#timers);
     this.#refusals.refuse(code, reason, retryable);
   }
 
@@ -400,7 +401,7 @@ export class RealtimeSession implements Session {
    */
   #expel(code: ErrorCode, reason: string, closeReason: string, retryable?: boolean): void {
     if (this.#closed) return;
-    this.#drops.flush();
+    this.#drops?.flush();
     this.#stats.error(code);
     this.#send(errorFrame(code, reason, { retryable: retryable || undefined, closing: true }));
     const socket = this.#socket;
@@ -430,6 +431,11 @@ export class RealtimeSession implements Session {
     );
   }
 
+  /** {@link RealtimeSession.#send} for the session's parts (made when the first needs it). */
+  get #sendText(): (data: string) => void {
+    return (data) => this.#send(data);
+  }
+
   #send(data: string | Uint8Array): void {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(data);
@@ -449,7 +455,7 @@ export class RealtimeSession implements Session {
   /** Normal end: `TIMEOUT`, then close 1000. */
   #finish(): void {
     if (this.#closed) return;
-    this.#drops.flush();
+    this.#drops?.flush();
     this.#error(new RealtimeError("TIMEOUT", TIMEOUT_REASON));
     this.#socket.close(CloseCode.NORMAL, "timeout");
     this.#end();
@@ -494,7 +500,7 @@ export class RealtimeSession implements Session {
     this.#closed = true;
     this.#timers.clear();
     this.#pending.clear();
-    this.#refusals.clear();
+    this.#refusals?.clear();
     this.#abort.abort();
     this.#forget();
     this.#wakeUp();

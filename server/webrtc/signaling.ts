@@ -13,6 +13,7 @@ import { DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
 import { CloseCode, errorFrame } from "../../protocol.ts";
 import { type Context, createContext, type Host, type Session } from "../context.ts";
 import type { RealtimeRoute, WebRtcRoute } from "../routes.ts";
+import { requestedBuffering } from "../realtime.ts";
 import { RealtimeSession } from "../realtime_session.ts";
 import { upgrade } from "../upgrade.ts";
 import { type Channel, DataChannelSocket, isLatestWins } from "./datachannel.ts";
@@ -52,10 +53,7 @@ export function acceptWebRtc(
   const query = new URL(request.url).searchParams;
   let channelRoute: RealtimeRoute | undefined;
   if (session) {
-    const wish = Number(query.get("max_buffering"));
-    const buffering = wish >= 1
-      ? Math.min(session.buffering, Math.min(60, Math.floor(wish)))
-      : session.buffering;
+    const buffering = requestedBuffering(request, session.buffering);
     const maxMessageBytes = Math.min(
       route.maxMessageBytes || session.maxMessageBytes,
       DATA_CHANNEL_MAX_BYTES,

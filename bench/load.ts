@@ -11,7 +11,8 @@
  *
  * Full: 5,000 sessions for 60 s. `--quick`: 1,000 sessions for 10 s. Targets: 0 errors, p99 under
  * 50 ms, RSS growth under 200 MB; the script exits 1 when one is missed. Figures also go to
- * `bench/results/load.json` (`load-quick.json` for `--quick`).
+ * `load.json` (`load-quick.json` for `--quick`) in the ignored folder `.out/bench/`, or in
+ * `bench/results/` with `--record` (the record that the README quotes).
  *
  * Child processes get the hard limit of open files as their soft limit (each session is one
  * socket on each side).
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     quick: { type: "boolean" },
+    record: { type: "boolean" },
     sessions: { type: "string" },
     seconds: { type: "string" },
     clients: { type: "string" },
@@ -276,7 +278,9 @@ try {
       `RSS growth < ${TARGETS.rssGrowthMb} MB ${ok(verdict.rssGrowth)}`,
     ].join("\n"),
   );
-  const resultsDir = new URL("./results/", import.meta.url);
+  const resultsDir = flags.record
+    ? new URL("./results/", import.meta.url)
+    : new URL("../.out/bench/", import.meta.url);
   await Deno.mkdir(resultsDir, { recursive: true });
   await Deno.writeTextFile(
     new URL(flags.quick ? "load-quick.json" : "load.json", resultsDir),

@@ -1,10 +1,11 @@
 /**
- * The bench report, the measurement of record: `deno task bench:report [--quick]`.
+ * The bench report, the measurement of record: `deno task bench:report [--quick] [--record]`.
  *
  * Every variant's server runs in its own process. Variants are interleaved in rounds (order
  * rotated each round, after a warm-up); each message is timed with `performance.now()`.
- * Prints a markdown table and writes `bench/results/latest.json` and
- * `bench/results/roundtrip.svg`. `--quick` is a smoke run of well under 60 s. With two or more
+ * Prints a markdown table and writes `latest.json` and `roundtrip.svg` to the ignored folder
+ * `.out/bench/`; `--record` writes them to `bench/results/` instead, updating the record that
+ * the README shows. `--quick` is a smoke run of well under 60 s. With two or more
  * cores and `taskset`, the client (this process) runs on CPU 0 and the servers on CPU 1;
  * `--no-pin` leaves placement to the OS. Before pinning, the "as users run it" scenario times
  * sequential HTTP round trips with client and servers unpinned: the floor against `rally serve`
@@ -71,7 +72,11 @@ const QUICK: ReportConfig = {
 
 const { values: flags } = parseArgs({
   args: Deno.args,
-  options: { quick: { type: "boolean" }, "no-pin": { type: "boolean" } },
+  options: {
+    quick: { type: "boolean" },
+    "no-pin": { type: "boolean" },
+    record: { type: "boolean" },
+  },
 });
 const config = flags.quick ? QUICK : FULL;
 const start = performance.now();
@@ -242,7 +247,9 @@ const heading = [
 ].join("\n\n");
 console.log(renderMarkdown(heading, measurements, targets));
 
-const results = new URL("./results/", import.meta.url);
+const results = flags.record
+  ? new URL("./results/", import.meta.url)
+  : new URL("../.out/bench/", import.meta.url);
 await Deno.mkdir(results, { recursive: true });
 await Deno.writeTextFile(
   new URL("latest.json", results),
@@ -256,4 +263,5 @@ await Deno.writeTextFile(
   new URL("roundtrip.svg", results),
   roundTripChart({ date, mode, machine, pinning, disturbance, measurements }),
 );
-progress("wrote bench/results/latest.json and bench/results/roundtrip.svg");
+const shown = flags.record ? "bench/results/" : ".out/bench/";
+progress(`wrote ${shown}latest.json and ${shown}roundtrip.svg`);

@@ -7,6 +7,9 @@
 import { type App, runnerOf } from "./app.ts";
 import { flushLogs } from "./middleware/log_writer.ts";
 
+/** How long open sessions may take to finish at shutdown when `shutdownGraceMs` is not given. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   /** Port to listen on; 0 picks a free one. Default 8000. */
@@ -72,7 +75,7 @@ export interface Server extends AsyncDisposable {
  * ```
  */
 export function serve(app: App, options: ServeOptions = {}): Server {
-  const { signal, signals = true, shutdownGraceMs = 10_000 } = options;
+  const { signal, signals = true, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = options;
   const runner = runnerOf(app);
   runner.watchStalls();
   let httpServer = Deno.serve({

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
 import { callExample, EXAMPLE_RESULTS, freePort, spawnDeno } from "./_helpers.ts";
+import { VERSION } from "../protocol.ts";
 
 const STARTUP_MS = 30_000;
 
@@ -51,7 +52,7 @@ Deno.test("cli takes the port from PORT when --port is not given", async () => {
       STARTUP_MS,
     );
     const response = await fetch(`http://127.0.0.1:${port}/health`);
-    assert.deepEqual(await response.json(), { status: "ok", version: "0.1.0" });
+    assert.deepEqual(await response.json(), { status: "ok", version: VERSION });
   } finally {
     status = await child.stop("SIGTERM");
   }

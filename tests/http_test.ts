@@ -4,6 +4,7 @@ import { Codec } from "../codec.ts";
 import { App, type AppOptions, type Context, serve } from "../server/mod.ts";
 import { HttpError, run } from "../client/mod.ts";
 import { within } from "./_realtime_helpers.ts";
+import { VERSION } from "../protocol.ts";
 
 const codec = new Codec();
 const Input = z.object({ prompt: z.string() });
@@ -139,7 +140,7 @@ for (const cors of [false, true]) {
 Deno.test("http answers GET /health with the status and version", async () => {
   const response = await echoApp().fetch(new Request("http://rally.test/health"));
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: "ok", version: "0.1.0" });
+  assert.deepEqual(await response.json(), { status: "ok", version: VERSION });
 });
 
 Deno.test("http answers null when the handler returns nothing, in JSON and msgpack", async () => {

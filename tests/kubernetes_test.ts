@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { App } from "../server/mod.ts";
+import { DEFAULT_SHUTDOWN_GRACE_MS } from "../server/serve.ts";
 import { delay, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -22,14 +23,6 @@ async function manifest(): Promise<{ deployment: Doc; service: Doc }> {
   assert.ok(deployment, "a Deployment");
   assert.ok(service, "a Service");
   return { deployment, service };
-}
-
-/** `serve()`'s default `shutdownGraceMs`, read from its source so that the two cannot drift. */
-async function defaultShutdownGraceMs(): Promise<number> {
-  const source = await Deno.readTextFile(new URL("../server/serve.ts", import.meta.url));
-  const match = source.match(/shutdownGraceMs = ([\d_]+)/);
-  assert.ok(match, "server/serve.ts sets a default shutdownGraceMs");
-  return Number(match[1].replaceAll("_", ""));
 }
 
 Deno.test("kubernetes.yaml runs rally serve, one process per pod, scaled by replicas", async () => {
@@ -60,7 +53,7 @@ Deno.test("kubernetes.yaml probes readiness on /health and gives the drain time 
     command(container).at(command(container).indexOf("--port") + 1);
   assert.equal(Number(listenPort), port.containerPort, "rally listens on the probed port");
 
-  const graceMs = await defaultShutdownGraceMs();
+  const graceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   const preStopSeconds = Number(container.lifecycle?.preStop?.exec?.command?.at(-1) ?? 0);
   assert.ok(
     pod.terminationGracePeriodSeconds * 1000 >= preStopSeconds * 1000 + graceMs,

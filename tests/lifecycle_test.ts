@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { realtime, run, stream } from "../client/mod.ts";
 import { App, serve } from "../server/mod.ts";
 import { aborted, delay, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
+import { VERSION } from "../protocol.ts";
 
 const JSON_TYPE = { "content-type": "application/json" };
 const SERVE = { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} };
@@ -63,7 +64,7 @@ Deno.test("lifecycle under app.fetch alone: the first request runs setup, /healt
   const response = await within(waiting, "the waiting request");
   assert.deepEqual(await response.json(), { ok: true });
   assert.deepEqual(log, ["setup:start", "setup:end", "handler"]);
-  assert.deepEqual(await (await get(app, "/health")).json(), { status: "ok", version: "0.1.0" });
+  assert.deepEqual(await (await get(app, "/health")).json(), { status: "ok", version: VERSION });
 });
 
 Deno.test("lifecycle under serve(): setup runs at once, /health is 503 until it ends, then 200", async () => {

@@ -3,6 +3,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { z } from "zod";
 import { App, type Schema } from "../server/mod.ts";
 import { listen } from "./_realtime_helpers.ts";
+import { VERSION } from "../protocol.ts";
 
 const Input = z.object({ prompt: z.string() });
 const Output = z.object({ output: z.string() });
@@ -42,7 +43,7 @@ Deno.test("openapi: GET /openapi.json is a valid OpenAPI 3.1 document listing ev
   const document = await response.json();
   assert.deepEqual(await validate(document), { valid: true });
   assert.equal(document.openapi, "3.1.0");
-  assert.deepEqual(document.info, { title: "full", version: "0.1.0" });
+  assert.deepEqual(document.info, { title: "full", version: VERSION });
   assert.deepEqual(Object.keys(document.paths).sort(), [
     "/",
     "/batch",

@@ -105,6 +105,11 @@ export class Runner implements Gate {
     return this.#sessions.size;
   }
 
+  /** HTTP and SSE requests holding a `maxConcurrency` slot or waiting for one. */
+  get requestCount(): number {
+    return this.#limiter.size;
+  }
+
   /** Whether this run is over (failed, draining or stopped): a new `serve()` needs a new one. */
   get ended(): boolean {
     return this.#state === "failed" || this.#state === "draining" || this.#state === "stopped";

@@ -74,12 +74,45 @@ export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS)
  * @param what Named in the failure.
  * @param ms How long to wait.
  */
-export async function waitFor(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = WAIT_MS,
+): Promise<void> {
   const end = performance.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() > end) throw new Error(`Timed out after ${ms} ms: ${what}`);
     await delay(10);
   }
+}
+
+/**
+ * How many inputs the server has received on its realtime sessions (open and closed), from
+ * `GET /metrics`: the App must have `metrics: true`. An input counts as soon as the server has
+ * read its frame, before any handler call.
+ *
+ * @param server The served App.
+ * @returns The count.
+ */
+export async function inputsReceived(server: Served): Promise<number> {
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  const line = text.split("\n").find((l) =>
+    l.startsWith("rally_messages_received_total{") && l.includes('kind="realtime"')
+  );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+/**
+ * Wait until the server has read `count` realtime inputs (see {@link inputsReceived}).
+ *
+ * @param server The served App (with `metrics: true`).
+ * @param count How many.
+ */
+export function waitForInputs(server: Served, count: number): Promise<void> {
+  return waitFor(
+    async () => await inputsReceived(server) >= count,
+    `the server to read ${count} inputs`,
+  );
 }
 
 /**

@@ -51,7 +51,7 @@ Deno.test("connect calls onOpen, onResult for each output, and onClose after clo
   assert.equal(rec.errors.length, 0);
   await waitFor(() => app.sessionCount === 0, "the session to end");
   handle.send({ n: 3 }); // after close(): nothing happens
-  await delay(100);
+  await delay(100); // an absence: a reconnect would start at once, well within this window
   assert.equal(rec.opens, 1);
 });
 
@@ -59,16 +59,17 @@ Deno.test("connect throttles sends: the first at once, then only the latest per 
   const { app, seen } = echoApp();
   await using server = listen(app);
   const rec = new Recorder();
-  const throttleInterval = 400; // the burst of 10 below takes ~50 ms
+  const throttleInterval = 400;
   const handle = connect(server.http, { path: "/rt", throttleInterval, ...rec.options });
   await waitFor(() => rec.opens === 1, "the connection to open");
-  for (let n = 0; n < 10; n++) {
-    handle.send({ n });
-    await delay(5);
-  }
+  // One synchronous burst: no timer can fire inside it, so all ten fall in the first interval.
+  for (let n = 0; n < 10; n++) handle.send({ n });
   await waitFor(() => seen.includes(9), "the trailing input");
   assert.deepEqual(seen, [0, 9]);
-  await delay(throttleInterval); // a new interval: the next input is a leading one again
+  // The interval is the behaviour under test: wait on the clock (bounded) until the one that
+  // began with the trailing send is over, so that the next input is a leading one again.
+  const trailingSeen = performance.now();
+  await waitFor(() => performance.now() - trailingSeen > throttleInterval, "a new interval");
   for (let n = 10; n < 13; n++) handle.send({ n });
   await waitFor(() => seen.includes(12), "the second trailing input");
   assert.deepEqual(seen, [0, 9, 10, 12]);
@@ -122,7 +123,7 @@ Deno.test("connect does not report TIMEOUT and reconnects on the next send", asy
   handle.send({ n: 1 });
   await waitFor(() => rec.closes.length === 1, "the TIMEOUT close");
   assert.equal(rec.closes[0].code, 1000);
-  await delay(500);
+  await delay(500); // an absence: no reconnect in this window, nothing was sent
   assert.equal(rec.opens, 1, "no reconnect until something is sent");
   assert.equal(app.sessionCount, 0);
   for (let n = 2; n < 5; n++) handle.send({ n }); // while reconnecting, the newest waits
@@ -147,7 +148,7 @@ Deno.test("connect reconnects by itself after a server restart on the same port,
   const handle = connect(first.http, {
     path: "/rt",
     tokenProvider: async () => {
-      await delay(1);
+      await delay(1); // a provider that takes a moment (not a synchronisation)
       return `token-${++provided}`;
     },
     ...rec.options,
@@ -159,8 +160,8 @@ Deno.test("connect reconnects by itself after a server restart on the same port,
   await first.shutdown();
   await waitFor(() => rec.closes.length === 1, "the close");
   handle.send({ n: 2 }); // waits for the new connection
-  // Down for 2 s: longer than 3 quick attempts take, which must not count as refusals.
-  await delay(2_000);
+  // Down until the client has been refused 3 times: those must not count as auth refusals.
+  await waitFor(() => provided >= 4, "three reconnect attempts to be refused");
   await using _second = listen(makeApp(), 5_000, port);
   await waitFor(() => rec.results.length === 2, "the result after the restart");
   assert.ok(provided >= 5, `tokenProvider called ${provided} times: once per attempt`);
@@ -188,14 +189,14 @@ Deno.test("connect gives up after auth is refused 3 times before open, with one 
       ...rec.options,
     });
     await waitFor(() => rec.errors.length === 1, "onError");
-    await delay(300); // a fourth attempt would come within 80 ms
+    await delay(300); // an absence: a fourth attempt would come within 80 ms
     assert.equal(attempts, 3);
     assert.equal(rec.errors.length, 1);
     assert.equal(rec.errors[0].code, "CONNECTION_CLOSED");
     assert.match(rec.errors[0].reason, /3 times/);
     assert.equal(rec.opens, 0);
     handle.send({ n: 1 }); // given up: nothing happens
-    await delay(100);
+    await delay(100); // an absence: a new attempt would start at once
     assert.equal(attempts, 3);
     handle.close();
   } finally {
@@ -218,7 +219,7 @@ Deno.test("connect gives up with onError when its reconnect attempts run out", a
   assert.equal(rec.closes[0].code, 1006);
   assert.equal(rec.errors[0].code, "CONNECTION_CLOSED");
   assert.match(rec.errors[0].reason, /after 2 reconnect attempts/);
-  await delay(200);
+  await delay(200); // an absence: no second onError (attempts are 20..40 ms apart)
   assert.equal(rec.errors.length, 1);
   handle.close();
 });
@@ -254,7 +255,7 @@ Deno.test("connect keeps a quiet connection to a server that never pings (fal's)
   const rec = new Recorder();
   const handle = connect(server.http, { path: "/rt", heartbeat: 0.2, ...rec.options });
   await waitFor(() => rec.opens === 1, "the connection to open");
-  await delay(1_000); // five heartbeats of silence
+  await delay(1_000); // time is the behaviour under test: five heartbeats of silence
   assert.equal(rec.opens, 1);
   assert.equal(rec.closes.length, 0);
   handle.close();
@@ -267,7 +268,7 @@ Deno.test("connect keeps a connection whose server pings", async () => {
   const rec = new Recorder();
   const handle = connect(server.http, { path: "/rt", heartbeat: 0.2, ...rec.options });
   await waitFor(() => rec.opens === 1, "the connection to open");
-  await delay(1_200); // six heartbeats, no input
+  await delay(1_200); // time is the behaviour under test: six heartbeats, no input
   assert.equal(rec.opens, 1);
   assert.equal(rec.results.length, 0, "pings and hello are not results");
   assert.equal(rec.closes.length, 0);
@@ -310,7 +311,7 @@ Deno.test("connect close() stops reconnects", async () => {
     await waitFor(() => rec.closes.length === 1, "the server's close");
     assert.equal(rec.closes[0].code, 1011);
     handle.close(); // the retry (150..300 ms away) is cancelled
-    await delay(700);
+    await delay(700); // an absence: the cancelled retry would have come within 300 ms
     assert.equal(attempts, 1);
     assert.equal(rec.opens, 1);
     assert.equal(rec.errors.length, 0);
@@ -329,7 +330,7 @@ Deno.test("realtime drained() resolves once the socket has sent its buffer", asy
   for (let i = 0; i < count; i++) conn.send({ big: new Uint8Array(1024 * 1024) });
   let drained = false;
   const draining = conn.drained().then(() => drained = true);
-  await delay(200);
+  await delay(200); // an absence: drained() must not resolve while the peer does not read
   assert.equal(drained, false, "megabytes are still buffered");
   for (let i = 0; i < count; i++) {
     assert.equal((await within(socket.readFrame(), "an input"))?.opcode, Op.binary);
@@ -363,19 +364,20 @@ Deno.test("realtime send over the hello limit throws MESSAGE_TOO_LARGE", async (
 
 Deno.test("connect holds inputs after SHUTTING_DOWN and sends the latest on the next connection", async () => {
   const received: unknown[][] = [];
-  // The first connection answers its first input with SHUTTING_DOWN, then closes 1001 200 ms
-  // later; the second records what it gets.
+  const sockets: WebSocket[] = [];
+  // The first connection answers its first input with SHUTTING_DOWN and is closed with 1001 by
+  // the test once the client has sent again; the second records what it gets.
   const { server, url } = bareServer((socket) => {
     const mine: unknown[] = [];
     const first = received.length === 0;
     received.push(mine);
+    sockets.push(socket);
     socket.onmessage = (event) => {
       mine.push(codec.decode(event.data));
       if (first && mine.length === 1) {
         socket.send(
           '{"type":"x-fal-error","error":"SHUTTING_DOWN","reason":"server is shutting down"}',
         );
-        setTimeout(() => socket.close(1001, "server is shutting down"), 200);
       }
     };
   });
@@ -387,6 +389,7 @@ Deno.test("connect holds inputs after SHUTTING_DOWN and sends the latest on the 
     await waitFor(() => rec.errors.length === 1, "SHUTTING_DOWN");
     handle.send({ n: 2 });
     handle.send({ n: 3 });
+    sockets[0].close(1001, "server is shutting down"); // both were sent while it was open
     await waitFor(() => received.length === 2 && received[1].length === 1, "the next connection");
     assert.deepEqual(received, [[{ n: 1 }], [{ n: 3 }]], "nothing more to the draining server");
     assert.equal(rec.errors[0].code, "SHUTTING_DOWN");

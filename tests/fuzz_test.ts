@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Codec } from "../codec.ts";
 import { type Expected, expectHttp, expectRealtime, frame, FUZZ_FRAMES, request } from "./_fuzz.ts";
-import { codec, delay, listen, Peer, type Served } from "./_realtime_helpers.ts";
+import { codec, listen, Peer, type Served, waitFor } from "./_realtime_helpers.ts";
 import { createFuzzApp, SMALL_MAX_BYTES } from "./fixtures/fuzz_app.ts";
 
 /** Frames per fast-check run (one session each): shrinking then replays one session. */
@@ -93,8 +93,7 @@ async function assertStillServing(server: Served, sessionCount: () => number) {
   peer.send({ n: 42 });
   assert.deepEqual(await peer.output(), { echo: { n: 42 }, size: 0 });
   await peer.close();
-  for (let i = 0; i < 100 && sessionCount() > 0; i++) await delay(10);
-  assert.equal(sessionCount(), 0, "no session is left open");
+  await waitFor(() => sessionCount() === 0, "no session to be left open");
 }
 
 function report(name: string, tally: Tally, started: number) {

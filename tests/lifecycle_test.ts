@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { realtime, run, stream } from "../client/mod.ts";
 import { App, serve } from "../server/mod.ts";
+import { runnerOf } from "../server/app.ts";
 import { aborted, delay, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
 import { VERSION } from "../protocol.ts";
 
@@ -58,7 +59,7 @@ Deno.test("lifecycle under app.fetch alone: the first request runs setup, /healt
   assert.deepEqual(await health.json(), { detail: "App is starting" });
   assert.deepEqual(log, ["setup:start"]);
   const waiting = post(app, "/");
-  await delay(50);
+  await delay(50); // an absence: the request must not reach its handler while setup runs
   assert.deepEqual(log, ["setup:start"], "the request waits for setup");
   setup.open();
   const response = await within(waiting, "the waiting request");
@@ -163,7 +164,7 @@ Deno.test("lifecycle: teardown runs after HTTP, SSE and realtime work in flight 
   conn.send({ n: 1 });
   await waitFor(() => outputs.length === 1 && realtimeStarted, "work to be in flight");
   const shutdown = server.shutdown();
-  await delay(50);
+  await delay(50); // an absence: teardown must not start while work is in flight
   assert.deepEqual(log, [], "teardown waits for the work in flight");
   release.open();
   assert.deepEqual(await within(conn.receive(), "the realtime output"), { n: 1 });
@@ -225,7 +226,7 @@ Deno.test("keepAlive: serve() keeps running while a socket is open, then stops o
   await waitFor(() => app.sessionCount === 1, "the session to start");
   let stopped = false;
   server.finished.then(() => stopped = true);
-  await delay(500); // five keepAlive periods with a socket open
+  await delay(500); // time is the behaviour under test: five keepAlive periods, a socket open
   assert.equal(stopped, false, "an open socket keeps the server up");
   const health = await fetch(`${server.http}/health`);
   assert.equal(health.status, 200);
@@ -268,7 +269,7 @@ Deno.test("maxConcurrency: one handler call at a time, maxQueue waiting in order
   const first = call(0);
   await waitFor(() => order.length === 1, "the first call");
   const queued = [call(1), call(2)];
-  await delay(50);
+  await waitFor(() => runnerOf(app).requestCount === 3, "two requests to wait in the queue");
   const refused = await within(call(3), "the refused request");
   assert.deepEqual(refused, {
     status: 503,

@@ -3,7 +3,7 @@ import { App, type AppOptions, type LogRecord } from "../server/mod.ts";
 import { fetchToken, run, wsConnect } from "../client/mod.ts";
 import type { ErrorFrame } from "../protocol.ts";
 import { spawnDeno } from "./_helpers.ts";
-import { delay, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
+import { listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
 
 const SECRET = "a test secret that is long enough for HS256";
 const KEY = "metrics-test-key";
@@ -47,17 +47,26 @@ function gatedApp(options: AppOptions) {
 
 /**
  * Drive a realtime session through one invalid input, one handled input that holds the
- * handler, and two more of which buffering drops the first; then close it with 1000.
+ * handler (for at least `holdMs`), and two more of which buffering drops the first; then close
+ * it with 1000.
  */
-async function traffic(url: string, started: Promise<void>, release: () => void) {
+async function traffic(url: string, started: Promise<void>, release: () => void, holdMs = 0) {
   await using peer = await Peer.open(url);
+  const dropped = new Promise<void>((resolve) => {
+    peer.socket.addEventListener("message", (event) => {
+      if (typeof event.data === "string" && event.data.includes('"action":"dropped"')) resolve();
+    });
+  });
   peer.socket.send("not json {");
   assert.equal((await peer.control()).error, "INVALID_INPUT");
   peer.send({ n: 1 });
   await within(started, "the handler to hold the first input");
+  const heldFrom = performance.now();
   peer.send({ n: 2 });
   peer.send({ n: 3 }); // drops { n: 2 }: buffering 1, the latest wins
-  await delay(50); // let the server take both in before the handler goes on
+  await within(dropped, "the server to drop { n: 2 } for { n: 3 }"); // it has taken both in
+  // The handler's duration is what the metrics test measures: hold it on the clock (bounded).
+  await waitFor(() => performance.now() - heldFrom >= holdMs, `a ${holdMs} ms handler call`);
   release();
   assert.deepEqual(await peer.output(), { n: 1 });
   assert.deepEqual(await peer.output(), { n: 3 });
@@ -218,7 +227,7 @@ Deno.test("rally serve logs JSON lines by default and RALLY_LOG=off silences the
       const output = await run(`${url}?fal_jwt_token=s3cr3t`, { input: { prompt: "hi" } });
       assert.deepEqual(output, { output: "hi" });
       if ("RALLY_LOG" in env) {
-        await delay(200);
+        await child.stop("SIGTERM"); // everything it would ever print is printed
         assert.doesNotMatch(child.output(), /"msg":"request"/);
       } else {
         const [line] = await child.waitFor(/\{"time".*"msg":"request".*\}/, STARTUP_MS);
@@ -286,18 +295,20 @@ Deno.test("/metrics values move with traffic: sessions, messages, drops, errors,
     assert.equal(value(during, "rally_sessions_open", { kind: "realtime" }), 1);
     await peer.close();
   }
-  await traffic(`${server.ws}/realtime`, started, release);
+  await traffic(`${server.ws}/realtime`, started, release, 50);
   {
     await using ws = await wsConnect(server.http, { path: "/ws" });
     ws.send("ping");
     assert.equal(await ws.receive(), "ping");
   }
   await waitFor(() => app.sessionCount === 0, "the sessions to close");
-  let after = await scrape(server.http);
-  for (let i = 0; i < 100 && value(after, "rally_sessions_open", { kind: "websocket" }) > 0; i++) {
-    await delay(10);
+  let after = new Map<string, number>();
+  let scrapes = 0;
+  await waitFor(async () => {
     after = await scrape(server.http);
-  }
+    scrapes++;
+    return value(after, "rally_sessions_open", { kind: "websocket" }) === 0;
+  }, "the websocket session to close");
   const moved = (name: string, labels: Record<string, string> = {}) =>
     value(after, name, labels) - value(before, name, labels);
   assert.equal(value(after, "rally_sessions_open", { kind: "realtime" }), 0);
@@ -317,8 +328,8 @@ Deno.test("/metrics values move with traffic: sessions, messages, drops, errors,
     value(after, "rally_handler_duration_seconds_bucket", { le: "0.025" }) <= 1,
     "the held call is in a slower bucket",
   );
-  // Both scrapes before this one count as 200s too.
-  assert.equal(moved("rally_http_requests_total", { status: "200" }), 2 + 2);
+  // The scrapes before this one count as 200s too: before, during and the earlier polls.
+  assert.equal(moved("rally_http_requests_total", { status: "200" }), 2 + 2 + scrapes - 1);
   assert.equal(moved("rally_http_requests_total", { status: "422" }), 1);
   assert.ok(moved("rally_http_request_duration_seconds_count") >= 5);
 });
@@ -340,14 +351,10 @@ Deno.test("/metrics counts rate-limited inputs and RATE_LIMITED frames", async (
     ),
   );
   let series = await scrape(server.http);
-  for (
-    let i = 0;
-    i < 100 && value(series, "rally_inputs_dropped_total", { reason: "rate_limit" }) < 3;
-    i++
-  ) {
-    await delay(10);
+  await waitFor(async () => {
     series = await scrape(server.http);
-  }
+    return value(series, "rally_inputs_dropped_total", { reason: "rate_limit" }) >= 3;
+  }, "three rate-limited inputs to be counted");
   assert.equal(value(series, "rally_inputs_dropped_total", { reason: "rate_limit" }), 3);
   assert.equal(value(series, "rally_errors_total", { code: "RATE_LIMITED" }), 1);
 });

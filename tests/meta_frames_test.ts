@@ -79,7 +79,7 @@ Deno.test("dropped counts add up to exactly the inputs the handler missed, at mo
     { buffering: 1, sessionTimeout: 0.5 },
     async (input, ctx) => {
       calls++;
-      await delay(30, ctx.signal);
+      await delay(30, ctx.signal); // the handler's work, so that inputs pile up and drop
       return input;
     },
   );
@@ -100,7 +100,7 @@ Deno.test("dropped counts add up to exactly the inputs the handler missed, at mo
   const started = performance.now();
   for (let n = 0; n < sent; n++) {
     peer.send({ n });
-    if (n % 3 === 2) await delay(5);
+    if (n % 3 === 2) await delay(5); // pacing, not synchronisation: any timing passes
   }
   const frames = await peer.rest(); // until TIMEOUT and close: every report is in
   assert.equal(frames.at(-1), TIMEOUT_FRAME);
@@ -121,7 +121,7 @@ Deno.test("dropped counts add up to exactly the inputs the handler missed, at mo
 
 Deno.test("timings follow each output only with emitTimings", async () => {
   const handler = async (input: unknown) => {
-    await delay(30);
+    await delay(30); // the handler's work: the timing frames measure it
     return input;
   };
   const app = new App({ onError() {} })
@@ -179,7 +179,7 @@ Deno.test("no ping while outputs keep flowing", async () => {
   for (let n = 0; n < count; n++) {
     peer.send({ n });
     assert.deepEqual(codec.decode(await peer.next() as ArrayBuffer), { n });
-    await delay(40);
+    await delay(40); // time is the behaviour under test: gaps well under the heartbeat
   }
   assert.equal(await peer.next(), PING, "the ping comes once the outputs stop");
 });
@@ -189,7 +189,7 @@ Deno.test("rally's client never surfaces meta frames as outputs", async () => {
     "/rt",
     { buffering: 1, emitTimings: true, heartbeat: 0.1, sessionTimeout: 1 },
     async (input, ctx) => {
-      await delay(20, ctx.signal);
+      await delay(20, ctx.signal); // the handler's work
       return input;
     },
   );
@@ -256,7 +256,7 @@ Deno.test("idleTimeout keeps a peer that answers pings", async () => {
     .realtime("/rt", { idleTimeout: 1, heartbeat: 0 }, (input) => input);
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt`); // Deno's WebSocket answers pings
-  await delay(2_500);
+  await delay(2_500); // time is the behaviour under test: 2.5 idleTimeouts, pings answered
   assert.equal(peer.socket.readyState, WebSocket.OPEN);
   peer.send({ n: 1 });
   assert.deepEqual(await peer.output(), { n: 1 });

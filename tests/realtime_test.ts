@@ -11,25 +11,32 @@ import {
   Peer,
   rawConnect,
   type RawWebSocket,
+  type Served,
   waitFor,
+  waitForInputs,
   within,
 } from "./_realtime_helpers.ts";
 
 type N = { n: number };
 
 /**
- * An app whose realtime handler at `/rt` records each input and answers it after 50 ms. The
- * first call takes 250 ms: a wide margin for a burst of inputs to land on a busy machine, so
- * that all of them are pending when it returns.
+ * An app whose realtime handler at `/rt` records each input and answers it. The first call
+ * waits until `letGo(server, count)`, which waits until the server has read `count` inputs: a
+ * burst is then all pending when the first call returns.
  */
 function slowApp(options: { buffering?: number; maxPendingBytes?: number } = {}) {
   const seen: number[] = [];
-  const app = new App({ onError() {} }).realtime("/rt", options, async (input, ctx) => {
+  const gate = Promise.withResolvers<void>();
+  const app = new App({ onError() {}, metrics: true }).realtime("/rt", options, async (input) => {
     seen.push((input as N).n);
-    await delay(seen.length === 1 ? 250 : 50, ctx.signal);
+    if (seen.length === 1) await gate.promise;
     return { n: (input as N).n };
   });
-  return { app, seen };
+  const letGo = async (server: Served, count: number) => {
+    await waitForInputs(server, count);
+    gate.resolve();
+  };
+  return { app, seen, letGo };
 }
 
 /** Send inputs 0..count-1 in one go. */
@@ -46,10 +53,11 @@ Deno.test("realtime returns 1,000 pipelined inputs in order", async () => {
 });
 
 Deno.test("realtime drops the oldest pending input when buffering is full", async () => {
-  const { app, seen } = slowApp({ buffering: 2 });
+  const { app, seen, letGo } = slowApp({ buffering: 2 });
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt`);
   sendRapidly(peer, 10);
+  await letGo(server, 10);
   assert.deepEqual(await peer.output(), { n: 0 });
   assert.deepEqual(await peer.output(), { n: 8 });
   assert.deepEqual(await peer.output(), { n: 9 });
@@ -59,54 +67,61 @@ Deno.test("realtime drops the oldest pending input when buffering is full", asyn
 });
 
 Deno.test("realtime uses the client's max_buffering when it is below its own buffering", async () => {
-  const { app, seen } = slowApp({ buffering: 3 });
+  const { app, seen, letGo } = slowApp({ buffering: 3 });
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt?max_buffering=1`);
   sendRapidly(peer, 10);
+  await letGo(server, 10);
   assert.deepEqual(await peer.output(), { n: 0 });
   assert.deepEqual(await peer.output(), { n: 9 });
   assert.deepEqual(seen, [0, 9]);
 });
 
 Deno.test("realtime keeps its own buffering when the client's max_buffering is larger", async () => {
-  const { app, seen } = slowApp({ buffering: 2 });
+  const { app, seen, letGo } = slowApp({ buffering: 2 });
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt?max_buffering=5`);
   sendRapidly(peer, 10);
+  await letGo(server, 10);
   for (const n of [0, 8, 9]) assert.deepEqual(await peer.output(), { n });
   assert.deepEqual(seen, [0, 8, 9]);
 });
 
 Deno.test("realtime bounds an unbuffered endpoint by the client's max_buffering", async () => {
-  const { app, seen } = slowApp();
+  const { app, seen, letGo } = slowApp();
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt?max_buffering=2`);
   sendRapidly(peer, 10);
+  await letGo(server, 10);
   for (const n of [0, 8, 9]) assert.deepEqual(await peer.output(), { n });
   assert.deepEqual(seen, [0, 8, 9]);
 });
 
 Deno.test("realtime drops the oldest pending input when pending bytes overflow", async () => {
   // Each input is about 1 KiB: 2 fit in 2,500 pending bytes, 3 do not.
-  const { app, seen } = slowApp({ maxPendingBytes: 2_500 });
+  const { app, seen, letGo } = slowApp({ maxPendingBytes: 2_500 });
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt`);
   sendRapidly(peer, 10, { pad: new Uint8Array(1000) });
+  await letGo(server, 10);
   for (const n of [0, 8, 9]) assert.deepEqual(await peer.output(), { n });
   assert.deepEqual(seen, [0, 8, 9]);
 });
 
 Deno.test("realtime hands batches of 1..maxBatchSize inputs and sends one output per batch", async () => {
   const batches: number[][] = [];
-  const app = new App().realtime("/rt", { maxBatchSize: 4 }, async (inputs, ctx) => {
+  const gate = Promise.withResolvers<void>();
+  const app = new App({ metrics: true }).realtime("/rt", { maxBatchSize: 4 }, async (inputs) => {
     assert.ok(Array.isArray(inputs));
     batches.push(inputs.map((input) => (input as N).n));
-    await delay(batches.length === 1 ? 250 : 20, ctx.signal); // the burst lands during the first
+    if (batches.length === 1) await gate.promise; // the burst lands during the first call
     return { ns: batches.at(-1) };
   });
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt`);
   sendRapidly(peer, 20);
+  await waitForInputs(server, 20);
+  gate.resolve();
   const outputs: number[][] = [];
   while (outputs.flat().length < 20) outputs.push(((await peer.output()) as { ns: number[] }).ns);
   assert.deepEqual(outputs, batches);
@@ -150,7 +165,8 @@ Deno.test("realtime does not time out while inputs keep coming", async () => {
   await using server = listen(app);
   await using peer = await Peer.open(`${server.ws}/rt`);
   const started = performance.now();
-  // Inputs every 100 ms for well over the timeout, each answered.
+  // Inputs every 100 ms for well over the timeout, each answered: time is the behaviour under
+  // test (the timeout restarts with each input), bounded to 2.5 s.
   for (let n = 0; performance.now() - started < 2_500; n++) {
     peer.send({ n });
     assert.deepEqual(await peer.output(), { n });
@@ -286,7 +302,7 @@ Deno.test("realtime never drops a waiting MESSAGE_TOO_LARGE when buffering drops
   const started = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
   const seen: number[] = [];
-  const app = new App({ onError() {} }).realtime(
+  const app = new App({ onError() {}, metrics: true }).realtime(
     "/rt",
     { buffering: 1, maxMessageBytes: 1024 },
     async (input) => {
@@ -305,7 +321,7 @@ Deno.test("realtime never drops a waiting MESSAGE_TOO_LARGE when buffering drops
   peer.socket.send(new Uint8Array(2000)); // refused, waits its turn behind input 1
   peer.send({ n: 2 }); // pending: [refusal, 2]
   peer.send({ n: 3 }); // drops 2, never the refusal
-  await delay(50);
+  await waitForInputs(server, 4);
   release.resolve();
   assert.deepEqual(await peer.output(), { n: 1 });
   assert.equal((await peer.control()).error, "MESSAGE_TOO_LARGE");
@@ -395,15 +411,18 @@ Deno.test("realtime stops taking work while the socket does not drain", async ()
   assert.equal(status, 101);
   for (let n = 0; n < total; n++) await socket.writeFrame(Op.binary, codec.encode({ n }));
 
-  // Wait for the handler calls to stop growing: the session is paused, not slow.
+  // Wait for the handler calls to stop growing (a bounded poll: 5 still samples 100 ms apart,
+  // 10 s at most): the session is paused, not slow.
   let last = -1;
+  const end = performance.now() + 10_000;
   for (let stable = 0; stable < 5;) {
+    assert.ok(performance.now() < end, `handler calls never stopped growing (${calls})`);
     await delay(100);
     stable = calls === last ? stable + 1 : 0;
     last = calls;
   }
   assert.ok(calls > 0 && calls < total, `${calls} handler calls while stuck`);
-  await delay(300);
+  await delay(300); // an absence: no handler call while the socket stays stuck
   assert.equal(calls, last, "no handler call while the socket is stuck");
 
   for (let n = 0; n < total; n++) {

@@ -5,35 +5,53 @@
  */
 import assert from "node:assert/strict";
 import { App } from "../server/mod.ts";
-import { delay, listen, Peer, type Served, waitFor, within } from "./_realtime_helpers.ts";
+import {
+  delay,
+  listen,
+  Peer,
+  type Served,
+  waitFor,
+  waitForInputs,
+  within,
+} from "./_realtime_helpers.ts";
 
 type N = { n: number };
 
-/** How long the first call of each session takes: every input sent meanwhile is read. */
-const FIRST_CALL_MS = 400;
-/** How long an HTTP request takes. */
+/** How long an HTTP request takes: the grace is measured against it. */
 const HTTP_MS = 800;
 
 /**
- * An App whose `/rt` handler takes `ms` per input (the first `sessions` calls take
- * {@link FIRST_CALL_MS}) and fails inputs without a number `n`.
+ * An App whose `/rt` handler takes `ms` per input and fails inputs without a number `n`; the
+ * first `sessions` calls wait until `release()` (or their signal aborts), so that a test can
+ * have every input read while they wait.
  */
 function loadedApp(ms: number, sessions: number) {
   const handled = { calls: 0, httpStarted: 0, http: 0 };
-  const app = new App({ onError() {} })
+  const gate = Promise.withResolvers<void>();
+  const app = new App({ onError() {}, metrics: true })
     .realtime("/rt", {}, async (input, ctx) => {
       if (typeof (input as N).n !== "number") throw new TypeError("no n");
-      // The first call of a session takes long enough for all its inputs to arrive.
-      await delay(++handled.calls <= sessions ? FIRST_CALL_MS : ms, ctx.signal);
+      if (++handled.calls <= sessions) {
+        await Promise.race([gate.promise, rejectOnAbort(ctx.signal)]);
+      }
+      await delay(ms, ctx.signal); // the handler's work: the grace is measured against it
       return { n: (input as N).n };
     })
     .endpoint("/slow", {}, async (_input, ctx) => {
       handled.httpStarted++;
-      await delay(HTTP_MS, ctx.signal);
+      await delay(HTTP_MS, ctx.signal); // the handler's work: the grace is measured against it
       handled.http++;
       return { ok: true };
     });
-  return { app, handled };
+  return { app, handled, release: () => gate.resolve() };
+}
+
+/** A promise that rejects with the signal's reason once it aborts. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 /** What one session saw: outputs, error frames, and the final `SHUTTING_DOWN`. */
@@ -82,7 +100,7 @@ async function loadThenShutdown(options: {
   graceMs: number;
   duringDrain: number;
 }) {
-  const { app, handled } = loadedApp(options.handlerMs, options.sessions);
+  const { app, handled, release } = loadedApp(options.handlerMs, options.sessions);
   const server: Served = listen(app, options.graceMs);
   const peers = await Promise.all(
     Array.from({ length: options.sessions }, () => Peer.open(`${server.ws}/rt`, { meta: false })),
@@ -99,11 +117,12 @@ async function loadThenShutdown(options: {
   );
   await waitFor(() => handled.calls >= options.sessions, "every session to be working");
   await waitFor(() => handled.httpStarted === 20, "the HTTP requests to be in flight");
-  // The first calls are still running; by now the server has read every input sent.
-  await delay(FIRST_CALL_MS / 2);
+  // The first calls are still waiting while the server reads every input sent.
+  await waitForInputs(server, options.sessions * options.perSession);
   const accounts = peers.map((peer, i) => account(peer, () => sent[i]));
   const started = performance.now();
   const stopped = server.shutdown();
+  release();
   // Inputs that arrive while the server drains: refused, and counted.
   peers.forEach((peer, i) => sent[i] += sendLoad(peer, options.perSession, options.duringDrain));
   const results = await within(Promise.all(accounts), "every session to end", 30_000);
@@ -171,14 +190,15 @@ Deno.test("shutdown under load with a short grace counts what it cut off as unpr
 });
 
 Deno.test("shutdown under load: a client that sends and leaves during the drain costs nothing", async () => {
-  const { app } = loadedApp(2, 2);
+  const { app, release } = loadedApp(2, 2);
   const server = listen(app, 5_000);
   const stay = await Peer.open(`${server.ws}/rt`);
   const leave = await Peer.open(`${server.ws}/rt`);
   sendLoad(stay, 0, 50);
   sendLoad(leave, 0, 50);
-  await delay(20);
+  await waitForInputs(server, 100);
   const stopped = server.shutdown();
+  release();
   await leave.close();
   const a = await account(stay, () => 50);
   assert.equal(a.outputs.length + a.errors + a.unprocessed, 50);

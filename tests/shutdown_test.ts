@@ -9,6 +9,7 @@ import {
   Peer,
   rawConnect,
   waitFor,
+  waitForInputs,
   within,
 } from "./_realtime_helpers.ts";
 
@@ -17,9 +18,9 @@ type N = { n: number };
 /** An app whose realtime handler at `/rt` answers each input after `ms`. */
 function slowApp(ms: number) {
   const seen: number[] = [];
-  const app = new App({ onError() {} }).realtime("/rt", {}, async (input, ctx) => {
+  const app = new App({ onError() {}, metrics: true }).realtime("/rt", {}, async (input, ctx) => {
     seen.push((input as N).n);
-    await delay(ms, ctx.signal);
+    await delay(ms, ctx.signal); // the handler's work: the grace is measured against it
     return input;
   });
   return { app, seen };
@@ -39,17 +40,17 @@ Deno.test("shutdown handles pending inputs within the grace, then sends SHUTTING
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);
   const seen: number[] = [];
-  const app = new App().realtime("/rt", {}, async (input) => {
+  const app = new App({ metrics: true }).realtime("/rt", {}, async (input) => {
     seen.push((input as N).n);
     if (seen.length === 1) await gate;
-    await delay(20);
+    await delay(20); // the handler's work, well within the grace
     return input;
   });
   const server = listen(app, 5_000);
   await using peer = await Peer.open(`${server.ws}/rt`);
   for (let n = 0; n < 5; n++) peer.send({ n });
   await waitFor(() => seen.length === 1, "the first call");
-  await delay(200); // the server reads the other inputs while the first call waits
+  await waitForInputs(server, 5); // the server has read the other inputs; the first call waits
   const shutdown = server.shutdown();
   release();
   const { outputs, frame } = await drainOutputs(peer);
@@ -72,7 +73,7 @@ Deno.test("shutdown with a short grace counts the inputs it did not handle as un
   await using peer = await Peer.open(`${server.ws}/rt`);
   for (let n = 0; n < 10; n++) peer.send({ n });
   await waitFor(() => seen.length === 1, "the first call");
-  await delay(200); // the server reads the other inputs while the handler works
+  await waitForInputs(server, 10); // the server has read the other inputs; the handler works
   const shutdown = server.shutdown();
   const { outputs, frame } = await drainOutputs(peer);
   assert.equal(frame.error, "SHUTTING_DOWN");
@@ -147,7 +148,7 @@ Deno.test("shutdown aborts a raw WebSocket handler after the grace and closes wi
 Deno.test("shutdown lets a raw WebSocket handler that finishes within the grace close normally", async () => {
   const app = new App().websocket("/work", async (socket) => {
     await socket.receive();
-    await delay(50);
+    await delay(50); // the handler's work, well within the grace
     socket.send("done");
   });
   const server = listen(app, 5_000);

@@ -8,7 +8,15 @@
 import assert from "node:assert/strict";
 import { rssReturns } from "./_attack.ts";
 import { mb, serveFuzzApp, type Stats } from "./_child_server.ts";
-import { codec, delay, Op, rawConnect, type RawWebSocket, within } from "./_realtime_helpers.ts";
+import {
+  codec,
+  delay,
+  Op,
+  rawConnect,
+  type RawWebSocket,
+  waitFor,
+  within,
+} from "./_realtime_helpers.ts";
 
 const OUTPUT_BYTES = 256 * 1024;
 
@@ -17,7 +25,7 @@ async function whenStalled(server: { stats(): Promise<Stats> }, path: string): P
   let last = await server.stats();
   for (let stable = 0, polls = 0; stable < 5; polls++) {
     assert.ok(polls < 200, `the handler calls on ${path} never stopped growing`);
-    await delay(150);
+    await delay(150); // a bounded poll (200 at most): calls must stay still for 5 samples
     const now = await server.stats();
     stable = now.calls[path] === last.calls[path] ? stable + 1 : 0;
     last = now;
@@ -75,7 +83,7 @@ async function stuckClient(
       `rss ${mb(before.memory.rss)} → ${mb(stalled.memory.rss)}`,
   );
   assert.ok(grown < 24 * 2 ** 20, `server memory grew by ${mb(grown)} while stuck`);
-  await delay(300);
+  await delay(300); // an absence: no handler call while the socket stays stuck
   assert.equal((await server.stats()).calls[path], stalledCalls, "no work while stuck");
 
   const result = await readAll(socket, inputs);
@@ -84,8 +92,7 @@ async function stuckClient(
   assert.equal(result.outputs.at(-1), inputs - 1, "the latest input is handled");
   check({ ...result, stalledCalls });
   await socket.writeClose(1000);
-  for (let i = 0; i < 100 && (await server.stats()).sessions > 0; i++) await delay(20);
-  assert.equal((await server.stats()).sessions, 0);
+  await waitFor(async () => (await server.stats()).sessions === 0, "the session to end");
 }
 
 Deno.test("a slow reader with buffering: the server stops, drops the oldest pending inputs, and resumes in order", async () => {

@@ -6,18 +6,31 @@
  * @example
  * ```ts
  * import { Codec } from "@rally/rally/codec";
+ * import assert from "node:assert/strict";
  *
  * const codec = new Codec();
  * const bytes = codec.encode({ prompt: "hi", image: new Uint8Array([1, 2, 3]) });
  * const value = codec.decode(bytes) as { prompt: string; image: Uint8Array };
- * console.log(value.prompt, value.image.length); // "hi" 3
+ * assert.equal(value.prompt, "hi");
+ * assert.deepEqual([...value.image], [1, 2, 3]); // bytes travel as msgpack bin, not base64
  * ```
  *
  * @module
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 
-/** Limits applied when decoding one MessagePack message. */
+/**
+ * Limits applied when decoding one MessagePack message.
+ *
+ * @example
+ * ```ts
+ * import { Codec, type DecodeLimits } from "@rally/rally/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: DecodeLimits = { maxStrLength: 1024 };
+ * assert.throws(() => new Codec(limits).decode(new Codec().encode("x".repeat(2048))));
+ * ```
+ */
 export interface DecodeLimits {
   /** Longest string, in bytes. Default 16 MiB. */
   maxStrLength?: number;
@@ -35,7 +48,19 @@ export interface DecodeLimits {
   maxElements?: number;
 }
 
-/** The limits a {@link Codec} uses when none are given. */
+/**
+ * The limits a {@link Codec} uses when none are given.
+ *
+ * @example
+ * ```ts
+ * import { Codec, DEFAULT_DECODE_LIMITS } from "@rally/rally/codec";
+ * import assert from "node:assert/strict";
+ *
+ * // Twice the default string length, other limits unchanged:
+ * const codec = new Codec({ maxStrLength: 2 * DEFAULT_DECODE_LIMITS.maxStrLength });
+ * assert.equal(codec.decode(codec.encode("ok")), "ok");
+ * ```
+ */
 export const DEFAULT_DECODE_LIMITS: Readonly<Required<DecodeLimits>> = Object.freeze({
   maxStrLength: 16 * 1024 * 1024,
   maxBinLength: 64 * 1024 * 1024,
@@ -50,12 +75,12 @@ export const DEFAULT_DECODE_LIMITS: Readonly<Required<DecodeLimits>> = Object.fr
  * @example
  * ```ts
  * import { Codec, DecodeError } from "@rally/rally/codec";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   new Codec().decode(new Uint8Array([0x92, 0x01])); // an array of 2 with 1 element
- * } catch (error) {
- *   console.log(error instanceof DecodeError); // true
- * }
+ * // An array of 2 that holds only 1 element:
+ * assert.throws(() => new Codec().decode(new Uint8Array([0x92, 0x01])), (error) => {
+ *   return error instanceof DecodeError && error.message.startsWith("Cannot decode message:");
+ * });
  * ```
  */
 export class DecodeError extends Error {
@@ -79,10 +104,12 @@ export class DecodeError extends Error {
  *
  * @example
  * ```ts
- * import { Codec } from "@rally/rally/codec";
+ * import { Codec, DecodeError } from "@rally/rally/codec";
+ * import assert from "node:assert/strict";
  *
  * const codec = new Codec({ maxElements: 10 });
- * codec.decode(codec.encode([1, 2, 3])); // [1, 2, 3]
+ * assert.deepEqual(codec.decode(codec.encode([1, 2, 3])), [1, 2, 3]);
+ * assert.throws(() => codec.decode(codec.encode(new Array(20).fill(0))), DecodeError);
  * ```
  */
 export class Codec {
@@ -117,7 +144,9 @@ export class Codec {
    * @example
    * ```ts
    * import { Codec } from "@rally/rally/codec";
-   * new Codec().encode({ a: 1 }); // Uint8Array [0x81, 0xa1, 0x61, 0x01]
+   * import assert from "node:assert/strict";
+   *
+   * assert.deepEqual([...new Codec().encode({ a: 1 })], [0x81, 0xa1, 0x61, 0x01]);
    * ```
    */
   encode(value: unknown): Uint8Array<ArrayBuffer> {
@@ -133,9 +162,11 @@ export class Codec {
    * @example
    * ```ts
    * import { Codec } from "@rally/rally/codec";
+   * import assert from "node:assert/strict";
+   *
    * const codec = new Codec();
    * const view = codec.encodeShared({ ok: true }); // hand to socket.send() right away
-   * console.log(view.length);
+   * assert.deepEqual(codec.decode(view), { ok: true });
    * ```
    */
   encodeShared(value: unknown): Uint8Array {
@@ -179,7 +210,9 @@ export class Codec {
    * @example
    * ```ts
    * import { Codec } from "@rally/rally/codec";
-   * new Codec().decode(new Uint8Array([0x93, 1, 2, 3])); // [1, 2, 3]
+   * import assert from "node:assert/strict";
+   *
+   * assert.deepEqual(new Codec().decode(new Uint8Array([0x93, 1, 2, 3])), [1, 2, 3]);
    * ```
    */
   decode(bytes: ArrayBuffer | Uint8Array): unknown {

@@ -4,19 +4,46 @@
  *
  * @example
  * ```ts
- * import { errorFrame, parseControlFrame } from "@rally/rally";
+ * import { errorFrame, parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
  *
  * const text = errorFrame("INVALID_INPUT", "prompt: expected string");
- * parseControlFrame(text); // { type: "x-fal-error", error: "INVALID_INPUT", reason: "..." }
+ * assert.deepEqual(parseControlFrame(text), {
+ *   type: "x-fal-error",
+ *   error: "INVALID_INPUT",
+ *   reason: "prompt: expected string",
+ * });
  * ```
  *
  * @module
  */
 
-/** rally's version, reported by `GET /health`. */
+/**
+ * rally's version, reported by `GET /health`.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(VERSION, /^\d+\.\d+\.\d+/);
+ * ```
+ */
 export const VERSION = "0.1.0";
 
-/** Error codes carried by `x-fal-error` frames (fal's, plus rally's extensions). */
+/**
+ * Error codes carried by `x-fal-error` frames (fal's, plus rally's extensions).
+ *
+ * @example
+ * ```ts
+ * import { type ErrorCode, RealtimeError } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const retryable: ErrorCode[] = ["RATE_LIMITED", "SHUTTING_DOWN"];
+ * const error = new RealtimeError("SHUTTING_DOWN", "server is stopping");
+ * assert.ok(error.code !== "CONNECTION_CLOSED" && retryable.includes(error.code));
+ * ```
+ */
 export type ErrorCode =
   | "TIMEOUT"
   | "INVALID_INPUT"
@@ -25,7 +52,17 @@ export type ErrorCode =
   | "RATE_LIMITED"
   | "SHUTTING_DOWN";
 
-/** WebSocket close codes rally uses. */
+/**
+ * WebSocket close codes rally uses.
+ *
+ * @example
+ * ```ts
+ * import { CloseCode } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(CloseCode.GOING_AWAY, 1001); // what a draining server closes with
+ * ```
+ */
 export const CloseCode: Readonly<{
   /** Normal end (after `TIMEOUT`). */
   NORMAL: 1000;
@@ -37,10 +74,37 @@ export const CloseCode: Readonly<{
   INTERNAL: 1011;
 }> = Object.freeze({ NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, INTERNAL: 1011 });
 
-/** The reason of the `TIMEOUT` frame, fal's words. */
+/**
+ * The reason of the `TIMEOUT` frame, fal's words.
+ *
+ * @example
+ * ```ts
+ * import { errorFrame, TIMEOUT_REASON } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   errorFrame("TIMEOUT", TIMEOUT_REASON),
+ *   '{"type":"x-fal-error","error":"TIMEOUT","reason":"no inputs, reconnect when needed!"}',
+ * );
+ * ```
+ */
 export const TIMEOUT_REASON = "no inputs, reconnect when needed!";
 
-/** An error frame: `{"type":"x-fal-error","error":CODE,"reason":TEXT,...}`. */
+/**
+ * An error frame: `{"type":"x-fal-error","error":CODE,"reason":TEXT,...}`.
+ *
+ * @example
+ * ```ts
+ * import { type ErrorFrame, parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = parseControlFrame(
+ *   '{"type":"x-fal-error","error":"SHUTTING_DOWN","reason":"bye","unprocessed":2}',
+ * ) as ErrorFrame;
+ * assert.equal(frame.error, "SHUTTING_DOWN");
+ * assert.equal(frame.unprocessed, 2);
+ * ```
+ */
 export interface ErrorFrame {
   /** Always `"x-fal-error"`. */
   type: "x-fal-error";
@@ -63,7 +127,21 @@ export interface ErrorFrame {
   closing?: boolean;
 }
 
-/** A STUN or TURN server, as in `RTCConfiguration.iceServers` (for either side's peer). */
+/**
+ * A STUN or TURN server, as in `RTCConfiguration.iceServers` (for either side's peer).
+ *
+ * @example
+ * ```ts
+ * import type { IceServer } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const iceServers: IceServer[] = [
+ *   { urls: "stun:stun.example.com:3478" },
+ *   { urls: ["turn:turn.example.com:3478"], username: "user", credential: "secret" },
+ * ];
+ * assert.equal(iceServers.length, 2);
+ * ```
+ */
 export interface IceServer {
   /** `stun:host:port` or `turn:host:port` URL(s). */
   urls: string | string[];
@@ -73,10 +151,35 @@ export interface IceServer {
   credential?: string;
 }
 
-/** One message of a raw WebSocket: text, or bytes. */
+/**
+ * One message of a raw WebSocket: text, or bytes.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketMessage } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const size = (message: WebSocketMessage) =>
+ *   typeof message === "string" ? new TextEncoder().encode(message).length : message.length;
+ * assert.equal(size("hé"), 3);
+ * assert.equal(size(new Uint8Array(4)), 4);
+ * ```
+ */
 export type WebSocketMessage = string | Uint8Array;
 
-/** One validation complaint: where (`path`) and what (`message`). */
+/**
+ * One validation complaint: where (`path`) and what (`message`).
+ *
+ * @example
+ * ```ts
+ * import { type Issue, RealtimeError } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const issues: Issue[] = [{ message: "Expected string", path: ["prompt"] }];
+ * const error = new RealtimeError("INVALID_INPUT", "prompt: Expected string", { issues });
+ * assert.deepEqual(error.issues?.[0].path, ["prompt"]);
+ * ```
+ */
 export interface Issue {
   /** The complaint. */
   message: string;
@@ -84,7 +187,19 @@ export interface Issue {
   path?: readonly (string | number)[];
 }
 
-/** A meta frame: `{"type":"x-fal-message","action":...}`; fal clients ignore these. */
+/**
+ * A meta frame: `{"type":"x-fal-message","action":...}`; fal clients ignore these.
+ *
+ * @example
+ * ```ts
+ * import { type MetaFrame, parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = parseControlFrame('{"type":"x-fal-message","action":"dropped","count":3}');
+ * assert.equal((frame as MetaFrame).action, "dropped");
+ * assert.equal((frame as MetaFrame).count, 3);
+ * ```
+ */
 export interface MetaFrame {
   /** Always `"x-fal-message"`. */
   type: "x-fal-message";
@@ -94,7 +209,17 @@ export interface MetaFrame {
   [key: string]: unknown;
 }
 
-/** The text frame a client sends to end its input (client-streaming and bidi sessions). */
+/**
+ * The text frame a client sends to end its input (client-streaming and bidi sessions).
+ *
+ * @example
+ * ```ts
+ * import { END_OF_INPUT, parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseControlFrame(END_OF_INPUT), { type: "x-fal-message", action: "end" });
+ * ```
+ */
 export const END_OF_INPUT: string = '{"type":"x-fal-message","action":"end"}';
 
 /**
@@ -106,8 +231,14 @@ export const END_OF_INPUT: string = '{"type":"x-fal-message","action":"end"}';
  * @returns Compact JSON for a text frame.
  * @example
  * ```ts
- * import { errorFrame } from "@rally/rally";
- * errorFrame("SHUTTING_DOWN", "server is stopping", { retryable: true, unprocessed: 2 });
+ * import { errorFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   errorFrame("SHUTTING_DOWN", "server is stopping", { retryable: true, unprocessed: 2 }),
+ *   '{"type":"x-fal-error","error":"SHUTTING_DOWN","reason":"server is stopping",' +
+ *     '"retryable":true,"unprocessed":2}',
+ * );
  * ```
  */
 export function errorFrame(
@@ -118,7 +249,25 @@ export function errorFrame(
   return JSON.stringify({ type: "x-fal-error", error, reason, ...extra });
 }
 
-/** The `limits` a server announces in its `hello` meta frame. */
+/**
+ * The `limits` a server announces in its `hello` meta frame.
+ *
+ * @example
+ * ```ts
+ * import type { HelloLimits, MetaFrame } from "@rally/rally/protocol";
+ * import { metaFrame, parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: HelloLimits = {
+ *   maxMessageBytes: 1_048_576,
+ *   buffering: null,
+ *   maxBatchSize: 1,
+ *   sessionTimeout: 60,
+ * };
+ * const hello = parseControlFrame(metaFrame("hello", { limits })) as MetaFrame;
+ * assert.deepEqual(hello.limits, limits);
+ * ```
+ */
 export interface HelloLimits {
   /** Largest input frame, in bytes. */
   maxMessageBytes: number;
@@ -138,8 +287,13 @@ export interface HelloLimits {
  * @returns Compact JSON for a text frame.
  * @example
  * ```ts
- * import { metaFrame } from "@rally/rally";
- * metaFrame("dropped", { count: 3 }); // '{"type":"x-fal-message","action":"dropped","count":3}'
+ * import { metaFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   metaFrame("dropped", { count: 3 }),
+ *   '{"type":"x-fal-message","action":"dropped","count":3}',
+ * );
  * ```
  */
 export function metaFrame(action: string, fields?: Record<string, unknown>): string {
@@ -153,9 +307,14 @@ export function metaFrame(action: string, fields?: Record<string, unknown>): str
  * @returns The error or meta frame, or `undefined` when the text is not a control frame.
  * @example
  * ```ts
- * import { parseControlFrame } from "@rally/rally";
- * parseControlFrame('{"type":"x-fal-message","action":"end"}'); // { type: ..., action: "end" }
- * parseControlFrame('{"prompt":"hi"}'); // undefined
+ * import { parseControlFrame } from "@rally/rally/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseControlFrame('{"type":"x-fal-message","action":"end"}'), {
+ *   type: "x-fal-message",
+ *   action: "end",
+ * });
+ * assert.equal(parseControlFrame('{"prompt":"hi"}'), undefined); // an input, not a control frame
  * ```
  */
 export function parseControlFrame(text: string): ErrorFrame | MetaFrame | undefined {
@@ -172,7 +331,20 @@ export function parseControlFrame(text: string): ErrorFrame | MetaFrame | undefi
     : undefined;
 }
 
-/** Options of a {@link RealtimeError} beyond its code and reason. */
+/**
+ * Options of a {@link RealtimeError} beyond its code and reason.
+ *
+ * @example
+ * ```ts
+ * import { RealtimeError, type RealtimeErrorOptions } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RealtimeErrorOptions = { retryable: true, unprocessed: 2 };
+ * const error = new RealtimeError("SHUTTING_DOWN", "server is stopping", options);
+ * assert.equal(error.retryable, true);
+ * assert.equal(error.unprocessed, 2);
+ * ```
+ */
 export interface RealtimeErrorOptions extends ErrorOptions {
   /** Validation details. */
   issues?: readonly Issue[];
@@ -194,10 +366,12 @@ export interface RealtimeErrorOptions extends ErrorOptions {
  * @example
  * ```ts
  * import { RealtimeError } from "@rally/rally";
+ * import assert from "node:assert/strict";
  *
  * const error = new RealtimeError("INVALID_INPUT", "prompt: expected string");
- * console.log(error.code, error.reason, error.message);
- * // INVALID_INPUT prompt: expected string INVALID_INPUT: prompt: expected string
+ * assert.equal(error.code, "INVALID_INPUT");
+ * assert.equal(error.reason, "prompt: expected string");
+ * assert.equal(error.message, "INVALID_INPUT: prompt: expected string");
  * ```
  */
 export class RealtimeError extends Error {

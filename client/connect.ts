@@ -18,7 +18,26 @@ import {
 import { openDataChannel, type TransportOptions } from "./webrtc.ts";
 import { TimerSet } from "../internal/timer_set.ts";
 
-/** How the callback client retries after losing its connection. */
+/**
+ * How the callback client retries after losing its connection.
+ *
+ * @example
+ * ```ts
+ * import { connect, type ReconnectOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // Nothing listens on port 9: two quick attempts, then onError says it gave up.
+ * const reconnect: ReconnectOptions = { baseMs: 10, capMs: 50, attempts: 2 };
+ * const gaveUp = Promise.withResolvers<string>();
+ * const handle = connect("http://127.0.0.1:9", {
+ *   reconnect,
+ *   onResult() {},
+ *   onError: (error) => gaveUp.resolve(error.code),
+ * });
+ * assert.equal(await gaveUp.promise, "CONNECTION_CLOSED");
+ * handle.close();
+ * ```
+ */
 export interface ReconnectOptions {
   /** First delay, in ms (before jitter). Default 250. */
   baseMs?: number;
@@ -28,7 +47,34 @@ export interface ReconnectOptions {
   attempts?: number;
 }
 
-/** Options of {@link connect}. */
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { connect, type ConnectOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime("/live", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const opened = Promise.withResolvers<void>();
+ * const closed = Promise.withResolvers<number>();
+ * const options: ConnectOptions<unknown> = {
+ *   path: "/live",
+ *   onResult() {},
+ *   onOpen: () => opened.resolve(),
+ *   onClose: (event) => closed.resolve(event.code),
+ *   heartbeat: 15, // seconds: silence for twice this is a dead connection
+ * };
+ * const handle = connect(url, options);
+ * await opened.promise;
+ * handle.close();
+ * assert.equal(await closed.promise, 1000);
+ * ```
+ */
 export interface ConnectOptions<O> extends Omit<SocketOptions, "signal">, TransportOptions {
   /** Path of the realtime endpoint (`transport: "webrtc"`: of the signaling endpoint). Default
    * `"/realtime"` (`"/webrtc"`). */
@@ -60,7 +106,34 @@ export interface ConnectOptions<O> extends Omit<SocketOptions, "signal">, Transp
   heartbeat?: number;
 }
 
-/** The handle {@link connect} returns. */
+/**
+ * The handle {@link connect} returns.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { connect, type RealtimeHandle } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime("/realtime", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * let next = Promise.withResolvers<unknown>();
+ * const closed = Promise.withResolvers<void>();
+ * const handle: RealtimeHandle<{ n: number }> = connect(url, {
+ *   onResult: (output) => next.resolve(output),
+ *   onClose: () => closed.resolve(),
+ * });
+ * handle.send({ n: 1 }); // fire-and-forget: it waits for the connection to open
+ * assert.deepEqual(await next.promise, { n: 1 });
+ * next = Promise.withResolvers();
+ * handle.send({ n: 2 });
+ * assert.deepEqual(await next.promise, { n: 2 });
+ * handle.close(); // for good: no reconnects
+ * await closed.promise;
+ * ```
+ */
 export interface RealtimeHandle<I> {
   /**
    * Send an input, fire-and-forget: throttled when asked; while connecting, only the newest
@@ -86,15 +159,26 @@ const RETRIED_CODES = new Set([CloseCode.GOING_AWAY, 1006, CloseCode.INTERNAL]);
  * @returns `{ send, close }`.
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { connect } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * const conn = connect<{ image: Uint8Array }, { image: Uint8Array }>("https://example.com", {
- *   throttleInterval: 64,
- *   onResult: (result) => console.log(result.image.length),
- *   onError: (error) => console.error(error.code, error.reason),
+ * const app = new App().realtime("/realtime", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const result = Promise.withResolvers<{ n: number }>();
+ * const closed = Promise.withResolvers<void>();
+ * const handle = connect<{ n: number }, { n: number }>(url, {
+ *   throttleInterval: 64, // in ms, as fal-js's (durations elsewhere are in seconds)
+ *   onResult: (output) => result.resolve(output),
+ *   onError: (error) => result.reject(error),
+ *   onClose: () => closed.resolve(),
  * });
- * conn.send({ image: new Uint8Array(1024) });
- * conn.close();
+ * handle.send({ n: 1 });
+ * assert.deepEqual(await result.promise, { n: 1 });
+ * handle.close();
+ * await closed.promise;
  * ```
  */
 export function connect<I = Record<string, unknown>, O = Record<string, unknown>>(

@@ -9,7 +9,24 @@ import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 import { fetchFailed } from "./unreachable.ts";
 
-/** Options of {@link run}. */
+/**
+ * Options of {@link run}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { run, type RunOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/bytes", {}, (input) => ({ size: (input as Uint8Array).length }));
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * // msgpack carries bytes as they are (JSON would need base64):
+ * const options: RunOptions = { path: "/bytes", input: new Uint8Array(1024), format: "msgpack" };
+ * assert.deepEqual(await run(url, options), { size: 1024 });
+ * ```
+ */
 export interface RunOptions {
   /** Path of the endpoint. Default `"/"`. */
   path?: string;
@@ -38,10 +55,16 @@ export interface RunOptions {
  * http://127.0.0.1:8000/: connection refused: is the server running at …?").
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { run } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * const out = await run("http://127.0.0.1:8000", { path: "/", input: { prompt: "hi" } });
- * console.log(out); // { output: "hi" }
+ * const app = new App().endpoint("/", {}, (input) => ({ output: (input as { prompt: string }).prompt }));
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const out = await run(url, { path: "/", input: { prompt: "hi" } });
+ * assert.deepEqual(out, { output: "hi" });
  * ```
  */
 export async function run<O = Record<string, unknown>>(

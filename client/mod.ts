@@ -6,17 +6,26 @@
  *
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { realtime, run, wsConnect } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * await using conn = await realtime("http://127.0.0.1:8000", { path: "/realtime" });
+ * const app = new App()
+ *   .endpoint("/", {}, (input) => input)
+ *   .realtime("/realtime", {}, (input) => input)
+ *   .websocket("/echo", async (socket) => socket.send(await socket.receiveText()));
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn = await realtime(url, { path: "/realtime" });
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.receive());
+ * assert.deepEqual(await conn.receive(), { prompt: "Hello, world!" });
  *
- * await using ws = await wsConnect("http://127.0.0.1:8000", { path: "/echo" });
+ * await using ws = await wsConnect(url, { path: "/echo" });
  * ws.send("Hello, world!");
- * console.log(await ws.receive());
+ * assert.equal(await ws.receive(), "Hello, world!");
  *
- * console.log(await run("http://127.0.0.1:8000", { path: "/", input: { prompt: "hi" } }));
+ * assert.deepEqual(await run(url, { path: "/", input: { prompt: "hi" } }), { prompt: "hi" });
  * ```
  *
  * @module

@@ -18,7 +18,25 @@ import {
 } from "./socket.ts";
 import { openDataChannel, type TransportOptions } from "./webrtc.ts";
 
-/** Options of {@link realtime}. */
+/**
+ * Options of {@link realtime}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { realtime, type RealtimeClientOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime("/live", { buffering: 8 }, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const options: RealtimeClientOptions = { path: "/live", maxBuffering: 2 }; // query max_buffering
+ * await using conn = await realtime(url, options);
+ * conn.send({ n: 1 });
+ * assert.deepEqual(await conn.receive(), { n: 1 });
+ * ```
+ */
 export interface RealtimeClientOptions extends SocketOptions, TransportOptions {
   /** Path of the realtime endpoint (`transport: "webrtc"`: of the signaling endpoint). Default
    * `"/realtime"` (`"/webrtc"`). */
@@ -27,7 +45,27 @@ export interface RealtimeClientOptions extends SocketOptions, TransportOptions {
   maxBuffering?: number;
 }
 
-/** A realtime connection (script form). `await using` closes it at the end of the scope. */
+/**
+ * A realtime connection (script form). `await using` closes it at the end of the scope.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { realtime, type RealtimeConnection } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime("/realtime", { sessionTimeout: 0.1 }, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn: RealtimeConnection<{ n: number }, { n: number }> = await realtime(url);
+ * for (let n = 0; n < 3; n++) conn.send({ n });
+ * await conn.drained();
+ * const outputs = [];
+ * for await (const output of conn) outputs.push(output.n); // ends at TIMEOUT
+ * assert.deepEqual(outputs, [0, 1, 2]);
+ * ```
+ */
 export interface RealtimeConnection<I = Record<string, unknown>, O = Record<string, unknown>>
   extends AsyncIterable<O>, AsyncDisposable {
   /**
@@ -72,11 +110,17 @@ export interface RealtimeConnection<I = Record<string, unknown>, O = Record<stri
  * @throws {RealtimeError} `CONNECTION_CLOSED` when it cannot connect.
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { realtime } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * await using conn = await realtime("http://127.0.0.1:8000", { path: "/realtime" });
+ * const app = new App().realtime("/realtime", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn = await realtime(url, { path: "/realtime" });
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.receive()); // { output: "Hello, world!" }
+ * assert.deepEqual(await conn.receive(), { prompt: "Hello, world!" });
  * ```
  */
 export async function realtime<I = Record<string, unknown>, O = Record<string, unknown>>(

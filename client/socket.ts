@@ -8,7 +8,27 @@ import { RealtimeError } from "../protocol.ts";
 import { whyNotConnected } from "./unreachable.ts";
 import { memoryHost } from "./memory.ts";
 
-/** Options every client socket takes. */
+/**
+ * Options every client socket takes.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { type SocketOptions, wsConnect } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().websocket("/who", (socket, ctx) => {
+ *   socket.send(new URL(ctx.request.url).searchParams.get("fal_jwt_token") ?? "nobody");
+ *   socket.close();
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const options: SocketOptions = { path: "/who", token: "t0k3n" }; // goes in the query
+ * await using ws = await wsConnect(url, options);
+ * assert.equal(await ws.receive(), "t0k3n");
+ * ```
+ */
 export interface SocketOptions {
   /** Path of the endpoint on the server. */
   path?: string;

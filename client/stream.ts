@@ -9,7 +9,33 @@ import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 import { fetchFailed } from "./unreachable.ts";
 
-/** Options of {@link stream}. */
+/**
+ * Options of {@link stream}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { stream, type StreamClientOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().stream("/count", {}, async function* () {
+ *   for (let n = 0; n < 1000; n++) yield { n };
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const controller = new AbortController();
+ * const options: StreamClientOptions = { path: "/count", signal: controller.signal };
+ * let last = -1;
+ * await assert.rejects(async () => {
+ *   for await (const out of stream(url, options)) {
+ *     last = (out as { n: number }).n;
+ *     if (last === 2) controller.abort(); // the server's handler sees ctx.signal abort
+ *   }
+ * });
+ * assert.equal(last, 2);
+ * ```
+ */
 export interface StreamClientOptions {
   /** Path of the endpoint. Default `"/"`. */
   path?: string;
@@ -31,15 +57,22 @@ export interface StreamClientOptions {
  *
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { stream, StreamError } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   for await (const out of stream("http://127.0.0.1:8000", { path: "/tokens" })) {
- *     console.log(out);
- *   }
- * } catch (error) {
- *   if (error instanceof StreamError) console.log(error.detail); // "Internal Server Error"
- * }
+ * const app = new App({ onError() {} }).stream("/tokens", {}, async function* () {
+ *   yield { token: "a" };
+ *   throw new Error("the model failed");
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const outputs: unknown[] = [];
+ * await assert.rejects(async () => {
+ *   for await (const out of stream(url, { path: "/tokens" })) outputs.push(out);
+ * }, StreamError);
+ * assert.deepEqual(outputs, [{ token: "a" }]);
  * ```
  */
 export class StreamError extends Error {
@@ -70,11 +103,21 @@ export class StreamError extends Error {
  * @throws {StreamError} (from the iteration) when the stream ends with an error event.
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { stream } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * for await (const out of stream("http://127.0.0.1:8000", { path: "/tokens", input: { prompt: "a b" } })) {
- *   console.log(out); // { token: "a" }, then { token: "b" }
+ * const app = new App().stream("/tokens", {}, async function* (input) {
+ *   for (const token of (input as { prompt: string }).prompt.split(" ")) yield { token };
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const outputs = [];
+ * for await (const out of stream(url, { path: "/tokens", input: { prompt: "a b" } })) {
+ *   outputs.push(out);
  * }
+ * assert.deepEqual(outputs, [{ token: "a" }, { token: "b" }]);
  * ```
  */
 export function stream<O = Record<string, unknown>>(

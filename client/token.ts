@@ -9,7 +9,24 @@ import { httpError } from "./http.ts";
 import { clientFetch } from "./memory.ts";
 import { endpointUrl } from "./socket.ts";
 
-/** Options of {@link fetchToken}. */
+/**
+ * Options of {@link fetchToken}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { fetchToken, type FetchTokenOptions } from "@rally/rally/client";
+ * import { HttpError } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App({ name: "my-app", auth: { keys: ["k3y"], secret: "a secret of 32 bytes or more....." } });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const options: FetchTokenOptions = { key: "k3y", app: "another-app" };
+ * await assert.rejects(fetchToken(url, options), (error) => error instanceof HttpError && error.status === 403);
+ * ```
+ */
 export interface FetchTokenOptions {
   /** The API key, sent as `Authorization: Key <key>`. */
   key: string;
@@ -33,16 +50,21 @@ export interface FetchTokenOptions {
  * @throws {HttpError} when the server refuses (401: bad key; 403: another App's name).
  * @example
  * ```ts
- * import { connect, fetchToken } from "@rally/rally/client";
+ * import { App, serve } from "@rally/rally/server";
+ * import { fetchToken, realtime } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App({ name: "my-app", auth: { keys: ["k3y"], secret: "a secret of 32 bytes or more....." } })
+ *   .realtime("/realtime", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
  *
  * // On a backend that holds the key:
- * const token = await fetchToken("https://rally.example.com", {
- *   key: Deno.env.get("RALLY_KEY")!,
- *   app: "my-app",
- *   expiration: 300,
- * });
+ * const token = await fetchToken(url, { key: "k3y", app: "my-app", expiration: 300 });
  * // In the browser, the token goes in the query (browsers cannot set headers on a socket):
- * connect("https://rally.example.com", { token, onResult: console.log });
+ * await using conn = await realtime(url, { token });
+ * conn.send({ n: 1 });
+ * assert.deepEqual(await conn.receive(), { n: 1 });
  * ```
  */
 export async function fetchToken(url: string | URL, options: FetchTokenOptions): Promise<string> {

@@ -23,7 +23,23 @@ import {
 } from "./peer.ts";
 import { openSocket, type RealtimeSocket, type SocketOptions } from "./socket.ts";
 
-/** Options of the WebRTC transport, for `realtime()` and `connect()`. */
+/**
+ * Options of the WebRTC transport, for `realtime()` and `connect()`.
+ *
+ * @example
+ * ```ts
+ * import type { TransportOptions } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // In a browser, RTCPeerConnection is the page's own; in Deno pass werift's.
+ * const latestWins: TransportOptions = {
+ *   transport: "webrtc",
+ *   ordered: false, // unordered, no retransmits, stale outputs dropped
+ *   iceServers: [{ urls: "stun:stun.example.com:3478" }],
+ * };
+ * assert.equal(latestWins.transport, "webrtc");
+ * ```
+ */
 export interface TransportOptions {
   /**
    * `"websocket"` (default), or `"webrtc"`: the path is then a WebRTC signaling endpoint's

@@ -7,7 +7,28 @@ import { Inbox } from "../internal/inbox.ts";
 import { CloseCode, type WebSocketMessage } from "../protocol.ts";
 import { endpointUrl, openSocket, type SocketOptions, whenClosed } from "./socket.ts";
 
-/** A raw WebSocket connection. `await using` closes it at the end of the scope. */
+/**
+ * A raw WebSocket connection. `await using` closes it at the end of the scope.
+ *
+ * @example
+ * ```ts
+ * import { App, serve } from "@rally/rally/server";
+ * import { wsConnect, type WsConnection } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().websocket("/echo", async (socket) => {
+ *   for await (const message of socket) socket.send(message);
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * const ws: WsConnection = await wsConnect(url, { path: "/echo" });
+ * ws.send(new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(await ws.receive(), new Uint8Array([1, 2, 3]));
+ * await ws.close(1000, "done");
+ * assert.equal(await ws.receive(), undefined);
+ * ```
+ */
 export interface WsConnection extends AsyncIterable<WebSocketMessage>, AsyncDisposable {
   /**
    * Send text or bytes.
@@ -40,11 +61,23 @@ export interface WsConnection extends AsyncIterable<WebSocketMessage>, AsyncDisp
  * @throws {RealtimeError} `CONNECTION_CLOSED` when it cannot connect.
  * @example
  * ```ts
+ * import { App, serve } from "@rally/rally/server";
  * import { wsConnect } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
  *
- * await using ws = await wsConnect("http://127.0.0.1:8000", { path: "/echo" });
+ * const app = new App().websocket("/echo", async (socket) => {
+ *   const msg = await socket.receiveText();
+ *   for (let idx = 0; idx < 3; idx++) socket.send(`${msg}-${idx}`);
+ *   socket.close();
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using ws = await wsConnect(url, { path: "/echo" });
  * ws.send("Hello, world!");
- * for await (const message of ws) console.log(message); // msg-0, msg-1, msg-2
+ * const messages = [];
+ * for await (const message of ws) messages.push(message);
+ * assert.deepEqual(messages, ["Hello, world!-0", "Hello, world!-1", "Hello, world!-2"]);
  * ```
  */
 export async function wsConnect(

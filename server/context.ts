@@ -15,11 +15,16 @@ import type { SessionKind, SessionStats } from "./middleware/stats.ts";
  * @example
  * ```ts
  * import { App } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
  *
- * new App().endpoint("/", {}, async (_input, ctx) => {
- *   const response = await fetch("https://example.com", { signal: ctx.signal });
- *   return { requestId: ctx.requestId, status: response.status };
- * });
+ * const app = new App().endpoint("/", {}, (_input, ctx) => ({
+ *   requestId: ctx.requestId, // the request's x-request-id, or a fresh UUID
+ *   aborted: ctx.signal.aborted, // pass ctx.signal on to fetch() and the like
+ * }));
+ * const response = await app.fetch(
+ *   new Request("http://localhost/", { method: "POST", headers: { "x-request-id": "req-1" } }),
+ * );
+ * assert.deepEqual(await response.json(), { requestId: "req-1", aborted: false });
  * ```
  */
 export interface Context {

@@ -16,10 +16,14 @@ import type { GetRoute } from "./routes.ts";
  *
  * @example
  * ```ts
- * import type { GetHandler } from "@rally/rally/server";
+ * import { App, type GetHandler } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
  *
  * const page: GetHandler = () =>
  *   new Response("<h1>Hello</h1>", { headers: { "content-type": "text/html; charset=utf-8" } });
+ * const app = new App().get("/", page);
+ * const response = await app.fetch(new Request("http://localhost/"));
+ * assert.equal(await response.text(), "<h1>Hello</h1>");
  * ```
  */
 export type GetHandler = (request: Request, ctx: Context) => Response | Promise<Response>;

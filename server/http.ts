@@ -19,7 +19,29 @@ import {
   type Schema,
 } from "./schema.ts";
 
-/** Options of an HTTP endpoint. */
+/**
+ * Options of an HTTP endpoint.
+ *
+ * @example
+ * ```ts
+ * import { App, type EndpointOptions } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const options: EndpointOptions<typeof Input, undefined> = { input: Input, maxMessageBytes: 1024 };
+ * const app = new App().endpoint("/", options, (input) => ({ length: input.prompt.length }));
+ * const post = (body: unknown) =>
+ *   app.fetch(new Request("http://localhost/", {
+ *     method: "POST",
+ *     body: JSON.stringify(body),
+ *     headers: { "content-type": "application/json" },
+ *   }));
+ * assert.deepEqual(await (await post({ prompt: "hi" })).json(), { length: 2 });
+ * assert.equal((await post({ prompt: 1 })).status, 422); // FastAPI's validation error
+ * assert.equal((await post({ prompt: "x".repeat(2000) })).status, 413);
+ * ```
+ */
 export interface EndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
   /** Schema of the request body; without one, any body passes. */
   input?: I;
@@ -29,7 +51,27 @@ export interface EndpointOptions<I extends Schema | undefined, O extends Schema 
   maxMessageBytes?: number;
 }
 
-/** An HTTP endpoint's handler: the validated input in, the output out. */
+/**
+ * An HTTP endpoint's handler: the validated input in, the output out.
+ *
+ * @example
+ * ```ts
+ * import { App, type EndpointHandler } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ a: z.number(), b: z.number() });
+ * const add: EndpointHandler<typeof Input, undefined> = (input) => ({ sum: input.a + input.b });
+ * const app = new App().endpoint("/", { input: Input }, add);
+ * const post = (body: unknown) =>
+ *   app.fetch(new Request("http://localhost/", {
+ *     method: "POST",
+ *     body: JSON.stringify(body),
+ *     headers: { "content-type": "application/json" },
+ *   }));
+ * assert.deepEqual(await (await post({ a: 1, b: 2 })).json(), { sum: 3 });
+ * ```
+ */
 export type EndpointHandler<I extends Schema | undefined, O extends Schema | undefined> = (
   input: InferOutput<I>,
   ctx: Context,

@@ -6,7 +6,9 @@
  * @example
  * ```ts
  * import { App, serve } from "@rally/rally/server";
+ * import { realtime, run } from "@rally/rally/client";
  * import { z } from "zod";
+ * import assert from "node:assert/strict";
  *
  * const Input = z.object({ prompt: z.string() });
  * const Output = z.object({ output: z.string() });
@@ -14,8 +16,12 @@
  *   .endpoint("/", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
  *   .realtime("/realtime", { input: Input, output: Output }, (input) => ({ output: input.prompt }));
  *
- * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false });
- * console.log(server.addr.port);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * assert.deepEqual(await run(url, { input: { prompt: "hi" } }), { output: "hi" });
+ * await using conn = await realtime(url);
+ * conn.send({ prompt: "hi" });
+ * assert.deepEqual(await conn.receive(), { output: "hi" });
  * ```
  *
  * @module

@@ -11,10 +11,39 @@ import type { RealtimeMode } from "./realtime.ts";
 import type { Route } from "./routes.ts";
 import type { Schema } from "./schema.ts";
 
-/** A JSON Schema (draft 2020-12, OpenAPI 3.1's dialect). */
+/**
+ * A JSON Schema (draft 2020-12, OpenAPI 3.1's dialect).
+ *
+ * @example
+ * ```ts
+ * import { App, type JsonSchema } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", { input: z.object({ prompt: z.string() }) }, (input) => input);
+ * const post = app.openapi().paths["/"].post as {
+ *   requestBody: { content: { "application/json": { schema: JsonSchema } } };
+ * };
+ * const schema = post.requestBody.content["application/json"].schema;
+ * assert.deepEqual(schema.required, ["prompt"]);
+ * ```
+ */
 export type JsonSchema = Record<string, unknown>;
 
-/** An OpenAPI 3.1 document, as rally writes it. */
+/**
+ * An OpenAPI 3.1 document, as rally writes it.
+ *
+ * @example
+ * ```ts
+ * import { App, type OpenApiDocument } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App({ name: "echo" }).endpoint("/", {}, (input) => input);
+ * const document: OpenApiDocument = app.openapi();
+ * assert.equal(document.openapi, "3.1.0");
+ * assert.equal(document.info.title, "echo");
+ * ```
+ */
 export interface OpenApiDocument {
   /** The OpenAPI version: `"3.1.0"`. */
   openapi: "3.1.0";
@@ -26,7 +55,20 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, JsonSchema> };
 }
 
-/** What `x-fal-protocol` says of a WebSocket route. */
+/**
+ * What `x-fal-protocol` says of a WebSocket route.
+ *
+ * @example
+ * ```ts
+ * import { App, type FalProtocol } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime("/realtime", { buffering: 2 }, (input) => input);
+ * const item = app.openapi().paths["/realtime"] as { "x-fal-protocol": FalProtocol };
+ * assert.equal(item["x-fal-protocol"].type, "realtime");
+ * assert.equal(item["x-fal-protocol"].config?.buffering, 2);
+ * ```
+ */
 export interface FalProtocol {
   /** `"realtime"` for realtime endpoints, `"websocket"` for raw ones, `"webrtc"` for signaling. */
   type: "realtime" | "websocket" | "webrtc";

@@ -14,6 +14,21 @@ import type { RateLimit } from "./middleware/rate_limit.ts";
  * Options of an {@link App}. Each one is also a public property of the App, so a subclass
  * can set it as a class field instead (a field wins over the constructor's option) or, for the
  * hooks, as a method. They are read when the App starts (at `serve()` or its first request).
+ * @example
+ * ```ts
+ * import { App, type AppOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AppOptions = {
+ *   name: "my-app",
+ *   keepAlive: 300, // seconds, as fal's keep_alive
+ *   maxConcurrency: 4,
+ *   onError: (error) => console.error(error), // clients see a generic message only
+ * };
+ * const app = new App(options);
+ * assert.equal(app.name, "my-app");
+ * assert.equal(app.keepAlive, 300); // each option is a property too
+ * ```
  */
 export interface AppOptions {
   /** The app's name (fal's app name). Default: a subclass's name in kebab case, else `"rally"`. */

@@ -14,7 +14,30 @@ import type { RealtimeMode } from "../route_types.ts";
 
 export type { RealtimeMode };
 
-/** Options of a realtime endpoint. */
+/**
+ * Options of a realtime endpoint.
+ *
+ * @example
+ * ```ts
+ * import { App, realtime, type RealtimeEndpointOptions, serve } from "@rally/rally";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const options: RealtimeEndpointOptions<typeof Input, undefined, undefined> = {
+ *   input: Input,
+ *   buffering: 2, // keep the 2 newest pending inputs
+ *   sessionTimeout: 60, // seconds without input before TIMEOUT
+ * };
+ * const app = new App().realtime("/realtime", options, (input) => ({ output: input.prompt }));
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn = await realtime(url);
+ * conn.send({ prompt: "hi" });
+ * assert.deepEqual(await conn.receive(), { output: "hi" });
+ * ```
+ */
 export interface RealtimeEndpointOptions<
   I extends Schema | undefined,
   O extends Schema | undefined,
@@ -50,11 +73,59 @@ export interface RealtimeEndpointOptions<
   idleTimeout?: number;
 }
 
-/** A realtime handler's input: one input, or an array of them when `maxBatchSize` is over 1. */
+/**
+ * A realtime handler's input: one input, or an array of them when `maxBatchSize` is over 1.
+ *
+ * @example
+ * ```ts
+ * import { App, realtime, type RealtimeInput, serve } from "@rally/rally";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ n: z.number() });
+ * // With maxBatchSize over 1 the handler gets an array of inputs:
+ * const sum = (inputs: RealtimeInput<typeof Input, 8>) => ({ sum: inputs.reduce((s, i) => s + i.n, 0) });
+ * const app = new App().realtime("/batch", { input: Input, maxBatchSize: 8 }, sum);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn = await realtime(url, { path: "/batch" });
+ * conn.send({ n: 2 });
+ * assert.deepEqual(await conn.receive(), { sum: 2 }); // a batch of one: nothing else waited
+ * ```
+ */
 export type RealtimeInput<I extends Schema | undefined, B extends number | undefined> = [B] extends
   [undefined | 1] ? InferOutput<I> : InferOutput<I>[];
 
-/** A realtime endpoint's handler, typed by its mode. */
+/**
+ * A realtime endpoint's handler, typed by its mode.
+ *
+ * @example
+ * ```ts
+ * import { App, realtime, type RealtimeHandler, serve } from "@rally/rally";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ n: z.number() });
+ * // client_streaming: read every input until the client ends them, answer once.
+ * const total: RealtimeHandler<typeof Input, undefined, undefined, "client_streaming"> = async (
+ *   inputs,
+ * ) => {
+ *   let sum = 0;
+ *   for await (const input of inputs) sum += input.n;
+ *   return { sum };
+ * };
+ * const app = new App().realtime("/total", { input: Input, mode: "client_streaming" }, total);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using conn = await realtime(url, { path: "/total" });
+ * conn.send({ n: 1 });
+ * conn.send({ n: 2 });
+ * conn.end();
+ * assert.deepEqual(await conn.receive(), { sum: 3 });
+ * ```
+ */
 export type RealtimeHandler<
   I extends Schema | undefined,
   O extends Schema | undefined,

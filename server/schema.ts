@@ -9,13 +9,52 @@ import type { Issue } from "../protocol.ts";
 /**
  * A Standard Schema object (zod 4, valibot, arktype, ...): rally's own statement of the
  * `@standard-schema/spec` v1 interface, so that every library's schemas fit structurally.
+ * @example
+ * ```ts
+ * import { App, type Schema } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // Any Standard Schema fits (zod 4, valibot, arktype); this one is written by hand.
+ * const Even: Schema<number> = {
+ *   "~standard": {
+ *     version: 1,
+ *     vendor: "example",
+ *     validate: (value) =>
+ *       typeof value === "number" && value % 2 === 0
+ *         ? { value }
+ *         : { issues: [{ message: "Expected an even number" }] },
+ *   },
+ * };
+ * const app = new App().endpoint("/", { input: Even }, (n) => ({ half: n / 2 }));
+ * const post = (body: unknown) =>
+ *   app.fetch(new Request("http://localhost/", {
+ *     method: "POST",
+ *     body: JSON.stringify(body),
+ *     headers: { "content-type": "application/json" },
+ *   }));
+ * assert.deepEqual(await (await post(4)).json(), { half: 2 });
+ * assert.equal((await post(3)).status, 422);
+ * ```
  */
 export interface Schema<Input = unknown, Output = Input> {
   /** The Standard Schema properties. */
   readonly "~standard": SchemaProps<Input, Output>;
 }
 
-/** The `~standard` properties of a {@link Schema}. */
+/**
+ * The `~standard` properties of a {@link Schema}.
+ *
+ * @example
+ * ```ts
+ * import type { SchemaProps } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const props: SchemaProps<{ n: number }> = z.object({ n: z.number() })["~standard"];
+ * assert.equal(props.version, 1);
+ * assert.equal(props.vendor, "zod");
+ * ```
+ */
 export interface SchemaProps<Input = unknown, Output = Input> {
   /** Version of the spec: 1. */
   readonly version: 1;
@@ -27,7 +66,19 @@ export interface SchemaProps<Input = unknown, Output = Input> {
   readonly types?: { readonly input: Input; readonly output: Output } | undefined;
 }
 
-/** What a {@link Schema}'s `validate` returns. */
+/**
+ * What a {@link Schema}'s `validate` returns.
+ *
+ * @example
+ * ```ts
+ * import type { SchemaResult } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const result = await z.string()["~standard"].validate(42) as SchemaResult<string>;
+ * assert.ok(result.issues !== undefined && result.issues.length === 1);
+ * ```
+ */
 export type SchemaResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | {
@@ -41,12 +92,34 @@ export type SchemaResult<Output> =
 /**
  * What a schema gives once it has validated a value (Standard Schema's output type): what a
  * handler receives for its input schema. `unknown` without a schema.
+ * @example
+ * ```ts
+ * import type { InferOutput } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ n: z.string().transform(Number) });
+ * // What a handler receives: the schema's output (here after the transform).
+ * const input: InferOutput<typeof Input> = Input.parse({ n: "2" });
+ * assert.equal(input.n + 1, 3);
+ * ```
  */
 export type InferOutput<S> = S extends Schema<unknown, infer O> ? O : unknown;
 
 /**
  * What a schema takes (Standard Schema's input type): what a handler returns for its output
  * schema. `unknown` without a schema.
+ * @example
+ * ```ts
+ * import type { InferInput } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Output = z.object({ n: z.string().transform(Number) });
+ * // What a handler returns for its output schema: the schema's input (before the transform).
+ * const output: InferInput<typeof Output> = { n: "2" };
+ * assert.deepEqual(Output.parse(output), { n: 2 });
+ * ```
  */
 export type InferInput<S> = S extends Schema<infer I, unknown> ? I : unknown;
 

@@ -10,7 +10,29 @@ import { flushLogs } from "./middleware/log_writer.ts";
 /** How long open sessions may take to finish at shutdown when `shutdownGraceMs` is not given. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
-/** Options of {@link serve}. */
+/**
+ * Options of {@link serve}.
+ *
+ * @example
+ * ```ts
+ * import { App, serve, type ServeOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * const options: ServeOptions = {
+ *   port: 0, // a free port
+ *   hostname: "127.0.0.1",
+ *   signal: controller.signal, // aborting it shuts the server down gracefully
+ *   signals: false, // no SIGINT/SIGTERM handlers (a test, an embedding)
+ *   shutdownGraceMs: 2_000,
+ *   onListen() {}, // quiet
+ * };
+ * const server = serve(new App(), options);
+ * controller.abort();
+ * await server.finished;
+ * await assert.rejects(fetch(`http://127.0.0.1:${server.addr.port}/health`));
+ * ```
+ */
 export interface ServeOptions {
   /** Port to listen on; 0 picks a free one. Default 8000. */
   port?: number;
@@ -31,6 +53,19 @@ export interface ServeOptions {
  * or a script that calls its own server, wrong at a module's top level, where the scope ends as
  * soon as the module has run (the process prints "serving" and exits). There, hold it in a
  * `const` and `await server.finished`.
+ *
+ * @example
+ * ```ts
+ * import { App, type Server, serve } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const server: Server = serve(new App(), { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const health = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
+ * assert.equal(health.status, 200);
+ * await health.body?.cancel();
+ * await server.shutdown(); // drains, runs teardown(), stops listening
+ * await server.finished;
+ * ```
  */
 export interface Server extends AsyncDisposable {
   /** The address it listens on (with the real port when `port: 0` was asked). */
@@ -46,6 +81,21 @@ export interface Server extends AsyncDisposable {
    * the App's `teardown()`, stop listening.
    *
    * @returns When the server has stopped; rejects with `teardown()`'s error.
+   * @example
+   * ```ts
+   * import { App, serve } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
+   *
+   * let tornDown = false;
+   * const server = serve(new App({ teardown: () => void (tornDown = true) }), {
+   *   port: 0,
+   *   hostname: "127.0.0.1",
+   *   signals: false,
+   *   onListen() {},
+   * });
+   * await server.shutdown();
+   * assert.ok(tornDown);
+   * ```
    */
   shutdown(): Promise<void>;
 }
@@ -67,11 +117,12 @@ export interface Server extends AsyncDisposable {
  * @example
  * ```ts
  * import { App, serve } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
  *
  * const app = new App().endpoint("/", {}, () => ({ ok: true }));
  * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false });
  * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "POST" });
- * console.log(await response.json()); // { ok: true }
+ * assert.deepEqual(await response.json(), { ok: true });
  * ```
  */
 export function serve(app: App, options: ServeOptions = {}): Server {

@@ -14,7 +14,31 @@ import { HttpError } from "../protocol.ts";
 import type { StreamRoute } from "./routes.ts";
 import type { InferInput, InferOutput, Schema } from "./schema.ts";
 
-/** Options of an SSE streaming endpoint. */
+/**
+ * Options of an SSE streaming endpoint.
+ *
+ * @example
+ * ```ts
+ * import { App, type StreamEndpointOptions } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const options: StreamEndpointOptions<typeof Input, undefined> = { input: Input };
+ * const app = new App().stream("/tokens", options, function* (input) {
+ *   yield* input.prompt.split(" ").map((token) => ({ token }));
+ * });
+ * const post = (body: unknown) =>
+ *   app.fetch(new Request("http://localhost/tokens", {
+ *     method: "POST",
+ *     body: JSON.stringify(body),
+ *     headers: { "content-type": "application/json" },
+ *   }));
+ * assert.equal((await post({ prompt: 1 })).status, 422); // refused before the stream starts
+ * const text = await (await post({ prompt: "a b" })).text();
+ * assert.match(text, /data: \{"token":"a"\}/);
+ * ```
+ */
 export interface StreamEndpointOptions<I extends Schema | undefined, O extends Schema | undefined> {
   /** Schema of the request body; failures get 422 before the stream starts. */
   input?: I;
@@ -27,6 +51,19 @@ export interface StreamEndpointOptions<I extends Schema | undefined, O extends S
 /**
  * An SSE endpoint's handler: the validated input in, outputs out, usually an async generator.
  * The stream ends when the iterable does.
+ * @example
+ * ```ts
+ * import { App, type StreamHandler } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const countdown: StreamHandler<undefined, undefined> = async function* (_input, ctx) {
+ *   for (let n = 3; n > 0 && !ctx.signal.aborted; n--) yield { n };
+ * };
+ * const app = new App().stream("/countdown", {}, countdown);
+ * const response = await app.fetch(new Request("http://localhost/countdown", { method: "POST" }));
+ * assert.equal(response.headers.get("content-type")?.split(";")[0], "text/event-stream");
+ * assert.equal((await response.text()).match(/^data: /gm)?.length, 3);
+ * ```
  */
 export type StreamHandler<I extends Schema | undefined, O extends Schema | undefined> = (
   input: InferOutput<I>,

@@ -12,7 +12,26 @@ import type { SessionStats } from "./middleware/stats.ts";
 import type { WebSocketRoute } from "./routes.ts";
 import { upgrade } from "./upgrade.ts";
 
-/** Options of a raw WebSocket endpoint. */
+/**
+ * Options of a raw WebSocket endpoint.
+ *
+ * @example
+ * ```ts
+ * import { App, serve, type WebSocketOptions, wsConnect } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebSocketOptions = { maxMessageBytes: 1024 };
+ * const app = new App().websocket("/small", options, async (socket) => {
+ *   for await (const message of socket) socket.send(message);
+ * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using ws = await wsConnect(url, { path: "/small" });
+ * ws.send(new Uint8Array(2048)); // over the limit: the server closes with 1009
+ * assert.equal(await ws.receive(), undefined);
+ * ```
+ */
 export interface WebSocketOptions {
   /** Largest frame accepted, in bytes; a larger one closes the socket with 1009. Default: the App's. */
   maxMessageBytes?: number;
@@ -20,7 +39,28 @@ export interface WebSocketOptions {
   maxPendingBytes?: number;
 }
 
-/** A raw WebSocket endpoint's handler. */
+/**
+ * A raw WebSocket endpoint's handler.
+ *
+ * @example
+ * ```ts
+ * import { App, serve, type WebSocketHandler, wsConnect } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const shout: WebSocketHandler = async (socket) => {
+ *   for await (const message of socket) {
+ *     socket.send(typeof message === "string" ? message.toUpperCase() : message);
+ *   }
+ * };
+ * const app = new App().websocket("/shout", shout);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using ws = await wsConnect(url, { path: "/shout" });
+ * ws.send("hey");
+ * assert.equal(await ws.receive(), "HEY");
+ * ```
+ */
 export type WebSocketHandler = (socket: WebSocketSession, ctx: Context) => void | Promise<void>;
 
 /**
@@ -29,13 +69,22 @@ export type WebSocketHandler = (socket: WebSocketSession, ctx: Context) => void 
  *
  * @example
  * ```ts
- * import { App } from "@rally/rally/server";
+ * import { App, serve, wsConnect } from "@rally/rally";
+ * import assert from "node:assert/strict";
  *
- * new App().websocket("/echo", async (socket) => {
- *   const text = await socket.receiveText();
- *   for (let i = 0; i < 3; i++) socket.send(`msg-${i}`);
+ * const app = new App().websocket("/echo", async (socket) => {
+ *   const msg = await socket.receiveText();
+ *   for (let idx = 0; idx < 3; idx++) socket.send(`${msg}-${idx}`);
  *   socket.close();
  * });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ *
+ * await using ws = await wsConnect(url, { path: "/echo" });
+ * ws.send("Hello, world!");
+ * const messages = [];
+ * for await (const message of ws) messages.push(message);
+ * assert.deepEqual(messages, ["Hello, world!-0", "Hello, world!-1", "Hello, world!-2"]);
  * ```
  */
 export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
@@ -70,11 +119,20 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @returns Text as a string, binary as a `Uint8Array`, or `undefined` once the socket closed.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * async function handler(socket: WebSocketSession) {
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/kind", async (socket) => {
    *   const message = await socket.receive();
    *   if (message === undefined) return; // closed
-   * }
+   *   socket.send(typeof message === "string" ? "text" : "bytes");
+   * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/kind" });
+   * ws.send(new Uint8Array([1]));
+   * assert.equal(await ws.receive(), "bytes");
    * ```
    */
   async receive(): Promise<WebSocketMessage | undefined> {
@@ -94,10 +152,18 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @throws {RealtimeError} `CONNECTION_CLOSED` when the socket closed.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * async function handler(socket: WebSocketSession) {
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/say", async (socket) => {
    *   socket.send(`you said ${await socket.receiveText()}`);
-   * }
+   * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/say" });
+   * ws.send("hi");
+   * assert.equal(await ws.receive(), "you said hi");
    * ```
    */
   async receiveText(): Promise<string> {
@@ -114,11 +180,19 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @throws {RealtimeError} `CONNECTION_CLOSED` when the socket closed.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * async function handler(socket: WebSocketSession) {
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/reverse", async (socket) => {
    *   const bytes = await socket.receiveBytes();
    *   socket.send(bytes.reverse());
-   * }
+   * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/reverse" });
+   * ws.send(new Uint8Array([1, 2, 3]));
+   * assert.deepEqual(await ws.receive(), new Uint8Array([3, 2, 1]));
    * ```
    */
   async receiveBytes(): Promise<Uint8Array> {
@@ -133,11 +207,19 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @param data Text, or bytes for a binary frame.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * function greet(socket: WebSocketSession) {
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/greet", (socket) => {
    *   socket.send("hello");
    *   socket.send(new Uint8Array([1, 2, 3]));
-   * }
+   * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/greet" });
+   * assert.equal(await ws.receive(), "hello");
+   * assert.deepEqual(await ws.receive(), new Uint8Array([1, 2, 3]));
    * ```
    */
   send(data: WebSocketMessage): void {
@@ -151,10 +233,15 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @param reason Close reason.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * function bye(socket: WebSocketSession) {
-   *   socket.close(1000, "done");
-   * }
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/bye", (socket) => socket.close(1000, "done"));
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/bye" });
+   * assert.equal(await ws.receive(), undefined); // closed by the server
    * ```
    */
   close(code: number = CloseCode.NORMAL, reason?: string): void {
@@ -167,10 +254,18 @@ export class WebSocketSession implements AsyncIterable<WebSocketMessage> {
    * @returns An async iterator of messages.
    * @example
    * ```ts
-   * import type { WebSocketSession } from "@rally/rally/server";
-   * async function echo(socket: WebSocketSession) {
-   *   for await (const message of socket) socket.send(message);
-   * }
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/echo", async (socket) => {
+   *   for await (const message of socket) socket.send(message); // until the peer closes
+   * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   *
+   * await using ws = await wsConnect(url, { path: "/echo" });
+   * ws.send("a");
+   * assert.equal(await ws.receive(), "a");
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {

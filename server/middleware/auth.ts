@@ -24,13 +24,16 @@ import { fail } from "../response.ts";
  *
  * @example
  * ```ts
- * import { App } from "@rally/rally/server";
+ * import { App, type AuthOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
  *
- * const app = new App({
- *   name: "my-app",
- *   // The secret signs the tokens POST /tokens mints; RALLY_SECRET works too.
- *   auth: { keys: [Deno.env.get("RALLY_KEY")!], secret: Deno.env.get("RALLY_SECRET") },
- * });
+ * // The secret signs the tokens POST /tokens mints; RALLY_SECRET works too.
+ * const auth: AuthOptions = { keys: ["k3y"], secret: "a secret of 32 bytes or more....." };
+ * const app = new App({ name: "my-app", auth }).endpoint("/", {}, () => ({ ok: true }));
+ * const call = (headers: HeadersInit) =>
+ *   app.fetch(new Request("http://localhost/", { method: "POST", headers }));
+ * assert.equal((await call({})).status, 401);
+ * assert.equal((await call({ authorization: "Key k3y" })).status, 200);
  * ```
  */
 export interface AuthOptions {

@@ -13,11 +13,22 @@ import { cors } from "hono/cors";
  *
  * @example
  * ```ts
- * import { App } from "@rally/rally/server";
+ * import { App, type CorsOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
  *
- * const app = new App({
- *   cors: { origins: ["https://studio.example.com"], headers: ["authorization", "content-type"] },
- * });
+ * const cors: CorsOptions = {
+ *   origins: ["https://studio.example.com"],
+ *   headers: ["authorization", "content-type"],
+ * };
+ * const app = new App({ cors }).endpoint("/", {}, () => ({ ok: true }));
+ * const response = await app.fetch(
+ *   new Request("http://localhost/", {
+ *     method: "POST",
+ *     headers: { origin: "https://studio.example.com" },
+ *   }),
+ * );
+ * assert.equal(response.headers.get("access-control-allow-origin"), "https://studio.example.com");
+ * await response.body?.cancel();
  * ```
  */
 export interface CorsOptions {

@@ -15,10 +15,38 @@ import type { SessionStats } from "./stats.ts";
  * How much to log: `info` logs every request and session; `warn` only 4xx, 5xx and sessions
  * closed with 1008 or 1011; `error` only 5xx and 1011. `debug` logs what `info` does (rally writes
  * no debug records of its own yet).
+ * @example
+ * ```ts
+ * import { App, type LogLevel, type LogRecord } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const records: LogRecord[] = [];
+ * const level: LogLevel = "warn"; // 4xx and 5xx only
+ * const app = new App({ log: { level, sink: (record) => records.push(record) } })
+ *   .endpoint("/", {}, () => ({ ok: true }));
+ * await app.fetch(new Request("http://localhost/", { method: "POST" }));
+ * await app.fetch(new Request("http://localhost/missing", { method: "POST" }));
+ * assert.deepEqual(records.map((record) => record.status), [404]);
+ * ```
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** The `log` option of an App. */
+/**
+ * The `log` option of an App.
+ *
+ * @example
+ * ```ts
+ * import { App, type LogOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const log: LogOptions = { level: "info", sink: (record) => lines.push(JSON.stringify(record)) };
+ * const app = new App({ name: "logged", log }).endpoint("/", {}, () => ({ ok: true }));
+ * await app.fetch(new Request("http://localhost/", { method: "POST" }));
+ * assert.equal(lines.length, 1);
+ * assert.equal(JSON.parse(lines[0]).msg, "request");
+ * ```
+ */
 export interface LogOptions {
   /** The lowest level logged, or `"off"`. Default `"info"`. */
   level?: LogLevel | "off";
@@ -33,6 +61,19 @@ export interface LogOptions {
 /**
  * One log record: an HTTP request (`msg: "request"`) or a session's open or close
  * (`msg: "session open"`, `msg: "session close"`).
+ * @example
+ * ```ts
+ * import { App, type LogRecord } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * let record: LogRecord | undefined;
+ * const app = new App({ name: "logged", log: { sink: (r) => record = r } })
+ *   .endpoint("/", {}, () => ({ ok: true }));
+ * await app.fetch(new Request("http://localhost/?fal_jwt_token=secret", { method: "POST" }));
+ * assert.equal(record?.app, "logged");
+ * assert.equal(record?.status, 200);
+ * assert.equal(record?.query, "?fal_jwt_token=[REDACTED]"); // credentials never reach the logs
+ * ```
  */
 export interface LogRecord {
   /** When, as an ISO 8601 string. */

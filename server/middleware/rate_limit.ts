@@ -14,10 +14,17 @@ import { checkNumber } from "../options.ts";
  *
  * @example
  * ```ts
- * import { App } from "@rally/rally/server";
+ * import { App, type RateLimit, realtime, serve } from "@rally/rally";
+ * import assert from "node:assert/strict";
  *
  * // 30 frames/s and 8 MiB/s per connection, bursts of up to 2 s of either.
- * const app = new App({ rateLimit: { messages: 30, bytes: 8 * 1024 * 1024, burst: 2 } });
+ * const rateLimit: RateLimit = { messages: 30, bytes: 8 * 1024 * 1024, burst: 2 };
+ * const app = new App({ rateLimit }).realtime("/realtime", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * await using conn = await realtime(url);
+ * conn.send({ n: 1 });
+ * assert.deepEqual(await conn.receive(), { n: 1 });
  * ```
  */
 export interface RateLimit {

@@ -93,7 +93,14 @@ An App can also serve it itself: app.get("/rally.js", clientModule()).
  * @example
  * ```ts
  * import { main } from "@rally/rally/cli";
- * const code = await main(["serve", "examples/realtime_app.ts", "--port", "8000"]);
+ * import { App, serve } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, (input) => input);
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * assert.equal(await main(["call", url, '{"prompt":"hi"}']), 0); // prints {"prompt":"hi"}
+ * assert.equal(await main(["nope"]), 2); // bad arguments: one line on stderr
  * ```
  */
 export async function main(args: string[]): Promise<number> {

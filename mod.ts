@@ -12,17 +12,18 @@
  * ```ts
  * import { App, realtime, serve } from "@rally/rally";
  * import { z } from "zod";
+ * import assert from "node:assert/strict";
  *
  * const app = new App({ name: "echo" }).realtime(
  *   "/realtime",
  *   { input: z.object({ prompt: z.string() }), output: z.object({ output: z.string() }) },
  *   (input) => ({ output: input.prompt }),
  * );
- * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false });
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
  *
  * await using conn = await realtime(`http://127.0.0.1:${server.addr.port}`);
  * conn.send({ prompt: "Hello, world!" });
- * console.log(await conn.receive()); // { output: "Hello, world!" }
+ * assert.deepEqual(await conn.receive(), { output: "Hello, world!" });
  * ```
  *
  * @module

@@ -9,11 +9,12 @@
  * @example
  * ```ts
  * import { frameHeader, readFrameHeader } from "./channel_frame.ts";
+ * import assert from "node:assert/strict";
  *
  * const payload = new Uint8Array([0x80]); // msgpack {}
  * const header = frameHeader(7);
  * const message = new Uint8Array([...header, ...payload]);
- * console.log(readFrameHeader(message)); // { seq: 7, start: 2 }
+ * assert.deepEqual(readFrameHeader(message), { seq: 7, start: 2 });
  * ```
  *
  * @module
@@ -42,8 +43,10 @@ export interface FrameHeader {
  * @example
  * ```ts
  * import { frameHeader } from "./channel_frame.ts";
- * frameHeader(0); // Uint8Array [0x92, 0x00]
- * frameHeader(300); // Uint8Array [0x92, 0xcd, 0x01, 0x2c]
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([...frameHeader(0)], [0x92, 0x00]);
+ * assert.deepEqual([...frameHeader(300)], [0x92, 0xcd, 0x01, 0x2c]);
  * ```
  */
 export function frameHeader(seq: number): Uint8Array {
@@ -110,8 +113,10 @@ function writeFrameHeader(target: Uint8Array, seq: number): number {
  * @example
  * ```ts
  * import { readFrameHeader } from "./channel_frame.ts";
- * readFrameHeader(new Uint8Array([0x92, 0x05, 0x80])); // { seq: 5, start: 2 }
- * readFrameHeader(new Uint8Array([0x80])); // undefined
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(readFrameHeader(new Uint8Array([0x92, 0x05, 0x80])), { seq: 5, start: 2 });
+ * assert.equal(readFrameHeader(new Uint8Array([0x80])), undefined);
  * ```
  */
 export function readFrameHeader(bytes: Uint8Array): FrameHeader | undefined {
@@ -140,12 +145,13 @@ export function readFrameHeader(bytes: Uint8Array): FrameHeader | undefined {
  * @example
  * ```ts
  * import { ChannelFrames } from "./channel_frame.ts";
+ * import assert from "node:assert/strict";
  *
  * const sender = new ChannelFrames(false);
  * const receiver = new ChannelFrames(true);
  * const message = sender.wrap(new Uint8Array([0x80]))!; // [0, {}]
- * console.log(receiver.unwrap(message)); // Uint8Array [0x80]
- * console.log(receiver.unwrap(message)); // "stale"
+ * assert.deepEqual(receiver.unwrap(message), new Uint8Array([0x80]));
+ * assert.equal(receiver.unwrap(message), "stale"); // latest-wins: an old seq is dropped
  * ```
  */
 export class ChannelFrames {

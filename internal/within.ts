@@ -5,8 +5,12 @@
  * @example
  * ```ts
  * import { within } from "./within.ts";
+ * import assert from "node:assert/strict";
  *
- * await within(new Promise(() => {}), 10); // gives up after 10 ms
+ * const started = performance.now();
+ * await within(new Promise(() => {}), 10); // gives up after 10 ms: never hangs
+ * assert.ok(performance.now() - started < 5_000);
+ * await assert.rejects(within(Promise.reject(new Error("boom")), 1_000), /boom/);
  * ```
  *
  * @module

@@ -72,26 +72,37 @@ export interface App<Routes extends RouteTypes = Record<never, never>> extends A
  * ```ts
  * import { App } from "@rally/rally/server";
  * import { z } from "zod";
+ * import assert from "node:assert/strict";
  *
  * const Input = z.object({ prompt: z.string() });
  * const Output = z.object({ output: z.string() });
  *
  * const app = new App({ name: "echo" })
  *   .endpoint("/", { input: Input, output: Output }, (input) => ({ output: input.prompt }))
- *   .realtime("/realtime", { input: Input, output: Output, buffering: 2 }, (input) => ({
+ *   .realtime("/realtime", { input: Input, output: Output }, (input) => ({
  *     output: input.prompt,
  *   }))
  *   .websocket("/echo", async (socket) => {
  *     socket.send(`echo: ${await socket.receiveText()}`);
  *   });
+ * // `export default app`: then `deno serve` this module, or `rally serve` it.
  *
- * export default app; // `deno serve` this module, or `rally serve` it
+ * const post = (path: string, body: unknown) =>
+ *   app.fetch(
+ *     new Request(`http://localhost${path}`, {
+ *       method: "POST",
+ *       body: JSON.stringify(body),
+ *       headers: { "content-type": "application/json" },
+ *     }),
+ *   );
+ * assert.deepEqual(await (await post("/", { prompt: "hi" })).json(), { output: "hi" });
  * ```
  *
  * @example Class form
  * ```ts
  * import { App } from "@rally/rally/server";
  * import { z } from "zod";
+ * import assert from "node:assert/strict";
  *
  * const Input = z.object({ prompt: z.string() });
  *
@@ -104,7 +115,17 @@ export interface App<Routes extends RouteTypes = Record<never, never>> extends A
  *   }
  * }
  *
- * export default new EchoApp(); // named "echo-app"
+ * const app = new EchoApp(); // `export default` it to serve it
+ * assert.equal(app.name, "echo-app");
+ * const post = (path: string, body: unknown) =>
+ *   app.fetch(
+ *     new Request(`http://localhost${path}`, {
+ *       method: "POST",
+ *       body: JSON.stringify(body),
+ *       headers: { "content-type": "application/json" },
+ *     }),
+ *   );
+ * assert.deepEqual(await (await post("/", { prompt: "hi" })).json(), { output: "hi" });
  * ```
  *
  * @typeParam Routes The routes' types as a client sees them: the builder methods add to them
@@ -155,13 +176,20 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
    * class ModelApp extends App {
    *   weights?: Uint8Array;
    *   override async setup() {
-   *     this.weights = await Deno.readFile("model.bin");
+   *     this.weights = await Promise.resolve(new Uint8Array(16)); // e.g. Deno.readFile("model.bin")
    *   }
    * }
+   * const app = new ModelApp().endpoint("/", {}, () => ({ ok: true }));
+   * // The first request runs setup(); requests wait for it (/health answers 503 meanwhile).
+   * const response = await app.fetch(new Request("http://localhost/", { method: "POST" }));
+   * assert.equal(response.status, 200);
+   * await response.body?.cancel();
+   * assert.equal(app.weights?.length, 16);
    * ```
    */
   setup(): void | Promise<void> {}
@@ -173,8 +201,13 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
-   * const app = new App({ teardown: () => console.log("bye") });
+   * let released = false;
+   * const app = new App({ teardown: () => void (released = true) });
+   * await app.fetch(new Request("http://localhost/health"));
+   * await app.drain(1_000); // serve() does this at shutdown
+   * assert.ok(released);
    * ```
    */
   teardown(): void | Promise<void> {}
@@ -187,8 +220,18 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
-   * const app = new App({ onError: (error, ctx) => console.error(ctx.requestId, error) });
+   * const errors: string[] = [];
+   * const app = new App({ onError: (error, ctx) => errors.push(`${ctx.requestId}: ${error}`) })
+   *   .endpoint("/", {}, () => {
+   *     throw new Error("boom");
+   *   });
+   * const response = await app.fetch(
+   *   new Request("http://localhost/", { method: "POST", headers: { "x-request-id": "req-1" } }),
+   * );
+   * assert.equal(response.status, 500); // the client sees a generic message
+   * assert.deepEqual(errors, ["req-1: Error: boom"]);
    * ```
    */
   onError(error: unknown, ctx: Context): void {
@@ -197,7 +240,22 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
     console.error(`rally: handler failed (request ${ctx.requestId}):`, error);
   }
 
-  /** Open WebSocket sessions (realtime and raw). */
+  /**
+   * Open WebSocket sessions (realtime and raw).
+   *
+   * @example
+   * ```ts
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
+   *
+   * const app = new App().websocket("/hold", async (socket) => void (await socket.receive()));
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   * await using ws = await wsConnect(url, { path: "/hold" });
+   * while (app.sessionCount === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+   * assert.equal(app.sessionCount, 1);
+   * ```
+   */
   get sessionCount(): number {
     return this.#runner?.sessionCount ?? 0;
   }
@@ -213,10 +271,20 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
-   * new App().endpoint("/", { input: z.object({ prompt: z.string() }) }, (input) => ({
+   * const app = new App().endpoint("/", { input: z.object({ prompt: z.string() }) }, (input) => ({
    *   output: input.prompt.toUpperCase(),
    * }));
+   * const post = (path: string, body: unknown) =>
+   *   app.fetch(
+   *     new Request(`http://localhost${path}`, {
+   *       method: "POST",
+   *       body: JSON.stringify(body),
+   *       headers: { "content-type": "application/json" },
+   *     }),
+   *   );
+   * assert.deepEqual(await (await post("/", { prompt: "hi" })).json(), { output: "HI" });
    * ```
    */
   endpoint<
@@ -252,14 +320,20 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @returns This app, to chain more routes.
    * @example
    * ```ts
-   * import { App } from "@rally/rally/server";
+   * import { App, realtime, serve } from "@rally/rally";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
-   * new App().realtime(
+   * const app = new App().realtime(
    *   "/realtime",
    *   { input: z.object({ prompt: z.string() }), buffering: 2, sessionTimeout: 60 },
    *   (input) => ({ output: input.prompt }),
    * );
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   * await using conn = await realtime(url);
+   * conn.send({ prompt: "hi" });
+   * assert.deepEqual(await conn.receive(), { output: "hi" });
    * ```
    */
   realtime<
@@ -291,11 +365,17 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @returns This app, to chain more routes.
    * @example
    * ```ts
-   * import { App } from "@rally/rally/server";
+   * import { App, serve, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
    *
-   * new App().websocket("/echo", async (socket) => {
+   * const app = new App().websocket("/echo", async (socket) => {
    *   for await (const message of socket) socket.send(message);
    * });
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   * await using ws = await wsConnect(url, { path: "/echo" });
+   * ws.send("hi");
+   * assert.equal(await ws.receive(), "hi");
    * ```
    */
   websocket<P extends string = string>(
@@ -338,6 +418,7 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
    * const app = new App()
    *   .realtime("/realtime", { input: z.object({ prompt: z.string() }) }, (input) => ({
@@ -348,6 +429,8 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     // Each camera frame, darkened, goes back on the peer's video track.
    *     video: (frame) => ({ ...frame, data: frame.data.map((v, i) => i < frame.width * frame.height ? v >> 1 : v) }),
    *   });
+   * const signaling = app.openapi().paths["/webrtc"] as { "x-fal-protocol": { type: string } };
+   * assert.equal(signaling["x-fal-protocol"].type, "webrtc");
    * ```
    */
   webrtc(path: string, options: WebRtcOptions): this {
@@ -375,16 +458,28 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
-   * new App().stream("/tokens", { input: z.object({ prompt: z.string() }) }, async function* (
-   *   input,
-   *   ctx,
-   * ) {
-   *   for (const token of input.prompt.split(" ")) {
-   *     if (ctx.signal.aborted) return;
-   *     yield { token };
-   *   }
-   * });
+   * const app = new App().stream(
+   *   "/tokens",
+   *   { input: z.object({ prompt: z.string() }) },
+   *   async function* (input, ctx) {
+   *     for (const token of input.prompt.split(" ")) {
+   *       if (ctx.signal.aborted) return;
+   *       yield { token };
+   *     }
+   *   },
+   * );
+   * const post = (path: string, body: unknown) =>
+   *   app.fetch(
+   *     new Request(`http://localhost${path}`, {
+   *       method: "POST",
+   *       body: JSON.stringify(body),
+   *       headers: { "content-type": "application/json" },
+   *     }),
+   *   );
+   * const events = (await (await post("/tokens", { prompt: "a b" })).text()).match(/^data: .*$/gm);
+   * assert.deepEqual(events, ['data: {"token":"a"}', 'data: {"token":"b"}']);
    * ```
    */
   stream<
@@ -424,11 +519,14 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
-   * new App().get("/", () =>
+   * const app = new App().get("/", () =>
    *   new Response("<!doctype html><h1>Hello</h1>", {
    *     headers: { "content-type": "text/html; charset=utf-8" },
    *   }));
+   * const response = await app.fetch(new Request("http://localhost/"));
+   * assert.equal(await response.text(), "<!doctype html><h1>Hello</h1>");
    * ```
    */
   get(path: string, handler: GetHandler): this {
@@ -445,11 +543,12 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @throws {RangeError} when an option is out of range (it is read at the first request).
    * @example
    * ```ts
-   * import { App } from "@rally/rally/server";
+   * import { App, VERSION } from "@rally/rally";
+   * import assert from "node:assert/strict";
    *
    * const app = new App();
    * const response = await app.fetch(new Request("http://localhost/health"));
-   * console.log(await response.json()); // { status: "ok", version: "0.1.0" }
+   * assert.deepEqual(await response.json(), { status: "ok", version: VERSION });
    * ```
    */
   fetch = (request: Request): Response | Promise<Response> => {
@@ -469,9 +568,13 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
-   * const app = new App();
+   * const app = new App().endpoint("/", {}, () => ({ ok: true }));
+   * await app.fetch(new Request("http://localhost/health"));
    * await app.drain(5_000);
+   * const after = await app.fetch(new Request("http://localhost/", { method: "POST" }));
+   * assert.equal(after.status, 503); // stopped: new requests are refused
    * ```
    */
   drain(graceMs: number): Promise<void> {
@@ -488,9 +591,10 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
    * const app = new App({ name: "echo" }).endpoint("/", {}, (input) => input);
-   * console.log(Object.keys(app.openapi().paths)); // ["/", "/health"]
+   * assert.deepEqual(Object.keys(app.openapi().paths).sort(), ["/", "/health"]);
    * ```
    */
   openapi(): OpenApiDocument {
@@ -507,6 +611,7 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
    * const Input = z.object({ prompt: z.string() });
    *
@@ -516,6 +621,16 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     return { output: input.prompt.toUpperCase() };
    *   }
    * }
+   * const app = new Upper();
+   * const post = (path: string, body: unknown) =>
+   *   app.fetch(
+   *     new Request(`http://localhost${path}`, {
+   *       method: "POST",
+   *       body: JSON.stringify(body),
+   *       headers: { "content-type": "application/json" },
+   *     }),
+   *   );
+   * assert.deepEqual(await (await post("/", { prompt: "hi" })).json(), { output: "HI" });
    * ```
    */
   static endpoint<
@@ -534,8 +649,9 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @returns The method decorator.
    * @example
    * ```ts
-   * import { App } from "@rally/rally/server";
+   * import { App, realtime, serve } from "@rally/rally";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
    * const Input = z.object({ prompt: z.string() });
    *
@@ -545,6 +661,12 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     return { output: input.prompt };
    *   }
    * }
+   * const app = new Echo();
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   * await using conn = await realtime(url);
+   * conn.send({ prompt: "hi" });
+   * assert.deepEqual(await conn.receive(), { output: "hi" });
    * ```
    */
   static realtime<
@@ -569,7 +691,8 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @returns The method decorator.
    * @example
    * ```ts
-   * import { App, type WebSocketSession } from "@rally/rally/server";
+   * import { App, serve, type WebSocketSession, wsConnect } from "@rally/rally";
+   * import assert from "node:assert/strict";
    *
    * class Echo extends App {
    *   @App.websocket("/echo")
@@ -577,6 +700,12 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     for await (const message of socket) socket.send(message);
    *   }
    * }
+   * const app = new Echo();
+   * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+   * const url = `http://127.0.0.1:${server.addr.port}`;
+   * await using ws = await wsConnect(url, { path: "/echo" });
+   * ws.send("hi");
+   * assert.equal(await ws.receive(), "hi");
    * ```
    */
   static websocket<P extends string = string>(
@@ -594,6 +723,7 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * @example
    * ```ts
    * import { App } from "@rally/rally/server";
+   * import assert from "node:assert/strict";
    *
    * class Site extends App {
    *   @App.get("/")
@@ -601,6 +731,8 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     return new Response("<h1>Hello</h1>", { headers: { "content-type": "text/html" } });
    *   }
    * }
+   * const response = await new Site().fetch(new Request("http://localhost/"));
+   * assert.equal(await response.text(), "<h1>Hello</h1>");
    * ```
    */
   static get(path: string): GetDecorator {
@@ -618,6 +750,7 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    * ```ts
    * import { App } from "@rally/rally/server";
    * import { z } from "zod";
+   * import assert from "node:assert/strict";
    *
    * const Input = z.object({ prompt: z.string() });
    *
@@ -627,6 +760,17 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
    *     for (const token of input.prompt.split(" ")) yield { token };
    *   }
    * }
+   * const app = new Tokens();
+   * const post = (path: string, body: unknown) =>
+   *   app.fetch(
+   *     new Request(`http://localhost${path}`, {
+   *       method: "POST",
+   *       body: JSON.stringify(body),
+   *       headers: { "content-type": "application/json" },
+   *     }),
+   *   );
+   * const text = await (await post("/tokens", { prompt: "a b" })).text();
+   * assert.deepEqual(text.match(/^data: .*$/gm), ['data: {"token":"a"}', 'data: {"token":"b"}']);
    * ```
    */
   static stream<

@@ -44,7 +44,29 @@ export type EndpointDecorator<
   P extends string = string,
 > = RouteDecorator<EndpointHandler<I, O>, P, RouteShape<"endpoint", I, O>>;
 
-/** `@App.realtime`: decorates a realtime endpoint's handler. */
+/**
+ * `@App.realtime`: decorates a realtime endpoint's handler.
+ *
+ * @example
+ * ```ts
+ * import { App, realtime, type RealtimeDecorator, serve } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const live: RealtimeDecorator<undefined, undefined, undefined, "unary"> = App.realtime("/live");
+ * class Live extends App {
+ *   @live
+ *   echo(input: unknown) {
+ *     return input;
+ *   }
+ * }
+ * const app = new Live();
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * await using conn = await realtime(url, { path: "/live" });
+ * conn.send({ n: 1 });
+ * assert.deepEqual(await conn.receive(), { n: 1 });
+ * ```
+ */
 export type RealtimeDecorator<
   I extends Schema | undefined,
   O extends Schema | undefined,
@@ -126,7 +148,25 @@ export function websocketDecorator<P extends string>(
     register(context, (app) => app.websocket(path, options, method.bind(app)));
 }
 
-/** `@App.get`: decorates a plain GET route's handler. */
+/**
+ * `@App.get`: decorates a plain GET route's handler.
+ *
+ * @example
+ * ```ts
+ * import { App, type GetDecorator } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const home: GetDecorator = App.get("/");
+ * class Site extends App {
+ *   @home
+ *   page() {
+ *     return new Response("<h1>Hello</h1>", { headers: { "content-type": "text/html" } });
+ *   }
+ * }
+ * const response = await new Site().fetch(new Request("http://localhost/"));
+ * assert.equal(await response.text(), "<h1>Hello</h1>");
+ * ```
+ */
 export type GetDecorator = RouteDecorator<GetHandler>;
 
 /**

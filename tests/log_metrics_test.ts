@@ -149,7 +149,7 @@ Deno.test("log records each session's open and close with counts, drops, errors 
   });
   await using server = listen(app);
   const token = await fetchToken(server.http, { key: KEY, app: "observed" });
-  await traffic(`${server.ws}/realtime?fal_jwt_token=${token}`, started, release);
+  await traffic(`${server.ws}/realtime?fal_jwt_token=${token}`, started, release, 50);
   {
     await using ws = await wsConnect(server.http, { path: "/ws", key: KEY });
     ws.send("a");

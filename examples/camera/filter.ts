@@ -36,10 +36,11 @@ export interface FilterOptions {
  * @example
  * ```ts
  * import { applyFilter } from "./filter.ts";
+ * import assert from "node:assert/strict";
  *
  * const pixels = new Uint8Array(4 * 4 * 4).fill(200);
  * const edges = applyFilter(pixels, { width: 4, height: 4, filter: "edges" });
- * console.log(edges[0]); // 0: a flat image has no edges
+ * assert.equal(edges[0], 0); // a flat image has no edges
  * ```
  */
 export function applyFilter(rgba: Uint8Array, options: FilterOptions): Uint8Array<ArrayBuffer> {
@@ -65,8 +66,9 @@ export function applyFilter(rgba: Uint8Array, options: FilterOptions): Uint8Arra
  * @example
  * ```ts
  * import { luma } from "./filter.ts";
+ * import assert from "node:assert/strict";
  *
- * console.log(luma(new Uint8Array([255, 255, 255, 255]), 1, 1)); // Uint8Array [ 255 ]
+ * assert.deepEqual([...luma(new Uint8Array([255, 255, 255, 255]), 1, 1)], [255]);
  * ```
  */
 export function luma(rgba: Uint8Array, width: number, height: number): Uint8Array<ArrayBuffer> {
@@ -88,8 +90,9 @@ export function luma(rgba: Uint8Array, width: number, height: number): Uint8Arra
  * @example
  * ```ts
  * import { grayscale } from "./filter.ts";
+ * import assert from "node:assert/strict";
  *
- * console.log(grayscale(new Uint8Array([255, 0, 0, 255]), 1, 1)); // [76, 76, 76, 255]
+ * assert.deepEqual([...grayscale(new Uint8Array([255, 0, 0, 255]), 1, 1)], [76, 76, 76, 255]);
  * ```
  */
 export function grayscale(
@@ -113,9 +116,10 @@ export function grayscale(
  * @example
  * ```ts
  * import { sobel } from "./filter.ts";
+ * import assert from "node:assert/strict";
  *
  * const flat = new Uint8Array(3 * 3 * 4).fill(90);
- * console.log(sobel(flat, 3, 3).every((v, i) => v === (i % 4 === 3 ? 255 : 0))); // true
+ * assert.ok(sobel(flat, 3, 3).every((v, i) => v === (i % 4 === 3 ? 255 : 0))); // no edges
  * ```
  */
 export function sobel(
@@ -157,9 +161,10 @@ export function sobel(
  * @example
  * ```ts
  * import { boxBlur } from "./filter.ts";
+ * import assert from "node:assert/strict";
  *
  * const line = new Uint8Array([0, 0, 0, 255, 90, 90, 90, 255, 0, 0, 0, 255]);
- * console.log(boxBlur(line, 3, 1, 1)[4]); // 30: (0 + 90 + 0) / 3
+ * assert.equal(boxBlur(line, 3, 1, 1)[4], 30); // (0 + 90 + 0) / 3
  * ```
  */
 export function boxBlur(

@@ -36,6 +36,7 @@ import { OWN_PATHS } from "./response.ts";
 import type { EndpointRoute, RealtimeRoute, Route, StreamRoute } from "./routes.ts";
 import type { EndpointAdded, RealtimeAdded, StreamAdded, WebSocketAdded } from "./route_typing.ts";
 import type { RouteTypes } from "../route_types.ts";
+import { setRunStarter } from "./run.ts";
 import { Runner } from "./runner.ts";
 import { serve } from "./serve.ts";
 import type { Schema } from "./schema.ts";
@@ -43,23 +44,24 @@ import type { StreamEndpointOptions, StreamHandler } from "./stream.ts";
 import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
 import { type WebRtcOptions, webrtcRoute } from "./webrtc/signaling.ts";
 
-let startRun: (app: App) => Runner;
-
-/**
- * The App's current run, or a new one when it has none or the last one ended: what `serve()`
- * serves. Not part of the public API.
- *
- * @param app The App.
- * @returns The run, not started yet when new.
- * @throws {RangeError} for an option out of range.
- */
-export function runnerOf(app: App): Runner {
-  return startRun(app);
-}
+export { runnerOf } from "./run.ts";
 
 /**
  * The App's options as its public properties: declared once, in {@link AppOptions}, and merged
  * into the class, so a subclass sets them as fields (`override keepAlive = 60`).
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * class Tuned extends App {
+ *   override keepAlive = 60; // an option, set as a field
+ *   override maxConcurrency = 2;
+ * }
+ * const app = new Tuned();
+ * assert.equal(app.keepAlive, 60);
+ * assert.equal(new App({ keepAlive: 60 }).keepAlive, 60); // or passed to the constructor
+ * ```
  */
 export interface App<Routes extends RouteTypes = Record<never, never>> extends AppFields {}
 
@@ -140,10 +142,10 @@ export class App<Routes extends RouteTypes = Record<never, never>> {
   #runner?: Runner;
 
   static {
-    startRun = (app) => {
+    setRunStarter((app) => {
       if (!app.#runner || app.#runner.ended) app.#runner = new Runner(app, app.#routes);
       return app.#runner;
-    };
+    });
     // Any copy of rally's CLI knows an App by this brand and serves it with this copy.
     const brand: AppBrand = {
       version: VERSION,

@@ -89,6 +89,15 @@ export interface AppOptions {
 /**
  * The options that are also public properties of an {@link App} (its hooks are methods, and its
  * `name` is always set).
+ * @example
+ * ```ts
+ * import { App, type AppFields } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: AppFields = { keepAlive: 60, metrics: true };
+ * const app = Object.assign(new App(), fields); // the same options, as properties
+ * assert.equal(app.metrics, true);
+ * ```
  */
 export type AppFields = Omit<AppOptions, "name" | "onError" | "setup" | "teardown">;
 

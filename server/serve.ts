@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { type App, runnerOf } from "./app.ts";
+import type { App } from "./app.ts";
 import { flushLogs } from "./middleware/log_writer.ts";
+import { runnerOf } from "./run.ts";
 
 /** How long open sessions may take to finish at shutdown when `shutdownGraceMs` is not given. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

@@ -118,7 +118,25 @@ export interface LogRecord {
   error?: LoggedError;
 }
 
-/** An error as a log record holds it: one JSON value, its stack inside. */
+/**
+ * An error as a log record holds it: one JSON value, its stack inside.
+ *
+ * @example
+ * ```ts
+ * import { App, type LoggedError, type LogRecord } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const records: LogRecord[] = [];
+ * const app = new App({ log: { sink: (record) => records.push(record) } })
+ *   .endpoint("/", {}, () => {
+ *     throw new TypeError("bad input");
+ *   });
+ * await app.fetch(new Request("http://localhost/", { method: "POST" }));
+ * const error: LoggedError | undefined = records.find((record) => record.error)?.error;
+ * assert.equal(error?.name, "TypeError");
+ * assert.equal(error?.message, "bad input");
+ * ```
+ */
 export interface LoggedError {
   /** The error's class name (`TypeError`), or `typeof` for a thrown non-error. */
   name: string;

@@ -27,6 +27,22 @@ import type { WebSocketHandler, WebSocketOptions } from "./websocket.ts";
  * @typeParam H The handler type of the route.
  * @typeParam P The route's path.
  * @typeParam T What the declaration of the route must match.
+ * @example
+ * ```ts
+ * import { App, type EndpointHandler, type RouteDecorator } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // A decorator of your own that registers what @App.endpoint does, at a fixed path:
+ * const ping: RouteDecorator<EndpointHandler<undefined, undefined>> = App.endpoint("/ping");
+ * class Pinged extends App {
+ *   @ping
+ *   pong() {
+ *     return { pong: true };
+ *   }
+ * }
+ * const response = await new Pinged().fetch(new Request("http://localhost/ping", { method: "POST" }));
+ * assert.deepEqual(await response.json(), { pong: true });
+ * ```
  */
 export type RouteDecorator<
   H extends (...args: never[]) => unknown,
@@ -37,7 +53,35 @@ export type RouteDecorator<
   context: ClassMethodDecoratorContext<This> & DeclaredRoute<This, P, T>,
 ) => void;
 
-/** `@App.endpoint`: decorates an HTTP endpoint's handler. */
+/**
+ * `@App.endpoint`: decorates an HTTP endpoint's handler.
+ *
+ * @example
+ * ```ts
+ * import { App, type EndpointDecorator } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const upper: EndpointDecorator<typeof Input, undefined> = App.endpoint("/", { input: Input });
+ * class Upper extends App {
+ *   @upper
+ *   generate(input: z.infer<typeof Input>) {
+ *     return { output: input.prompt.toUpperCase() };
+ *   }
+ * }
+ * const app = new Upper();
+ * const post = (path: string, body: unknown) =>
+ *   app.fetch(
+ *     new Request(`http://localhost${path}`, {
+ *       method: "POST",
+ *       body: JSON.stringify(body),
+ *       headers: { "content-type": "application/json" },
+ *     }),
+ *   );
+ * assert.deepEqual(await (await post("/", { prompt: "hi" })).json(), { output: "HI" });
+ * ```
+ */
 export type EndpointDecorator<
   I extends Schema | undefined,
   O extends Schema | undefined,
@@ -79,14 +123,56 @@ export type RealtimeDecorator<
   RouteShape<"realtime", I, O> & { readonly mode: M }
 >;
 
-/** `@App.websocket`: decorates a raw WebSocket endpoint's handler. */
+/**
+ * `@App.websocket`: decorates a raw WebSocket endpoint's handler.
+ *
+ * @example
+ * ```ts
+ * import { App, serve, type WebSocketDecorator, type WebSocketSession, wsConnect } from "@rally/rally";
+ * import assert from "node:assert/strict";
+ *
+ * const echoAt: WebSocketDecorator = App.websocket("/echo");
+ * class Echo extends App {
+ *   @echoAt
+ *   async echo(socket: WebSocketSession) {
+ *     for await (const message of socket) socket.send(message);
+ *   }
+ * }
+ * const app = new Echo();
+ * await using server = serve(app, { port: 0, hostname: "127.0.0.1", signals: false, onListen() {} });
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * await using ws = await wsConnect(url, { path: "/echo" });
+ * ws.send("hi");
+ * assert.equal(await ws.receive(), "hi");
+ * ```
+ */
 export type WebSocketDecorator<P extends string = string> = RouteDecorator<
   WebSocketHandler,
   P,
   { readonly kind: "websocket" }
 >;
 
-/** `@App.stream`: decorates an SSE endpoint's handler, usually an async generator. */
+/**
+ * `@App.stream`: decorates an SSE endpoint's handler, usually an async generator.
+ *
+ * @example
+ * ```ts
+ * import { App, type StreamDecorator } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const tokensAt: StreamDecorator<undefined, undefined> = App.stream("/tokens");
+ * class Tokens extends App {
+ *   @tokensAt
+ *   async *tokens() {
+ *     yield { token: "a" };
+ *   }
+ * }
+ * const response = await new Tokens().fetch(
+ *   new Request("http://localhost/tokens", { method: "POST" }),
+ * );
+ * assert.match(await response.text(), /data: \{"token":"a"\}/);
+ * ```
+ */
 export type StreamDecorator<
   I extends Schema | undefined,
   O extends Schema | undefined,

@@ -26,6 +26,15 @@
  * - `client_streaming`: the handler reads all inputs (until the client's end message, an idle
  *   `sessionTimeout` or disconnect) and returns one output, then the session ends;
  * - `bidi`: the handler reads inputs and yields outputs; the session ends with its iterator.
+ *
+ * @example
+ * ```ts
+ * import type { RealtimeMode } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const modes: RealtimeMode[] = ["unary", "server_streaming", "client_streaming", "bidi"];
+ * assert.equal(modes.length, 4);
+ * ```
  */
 export type RealtimeMode = "unary" | "server_streaming" | "client_streaming" | "bidi";
 
@@ -34,6 +43,17 @@ export type RealtimeMode = "unary" | "server_streaming" | "client_streaming" | "
  * before it validates), or the type itself when it is no schema.
  *
  * @typeParam S A Standard Schema, or a plain type.
+ *
+ * @example
+ * ```ts
+ * import type { WireInput } from "@rally/rally/client";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ steps: z.string().transform(Number) });
+ * const input: WireInput<typeof schema> = { steps: "4" }; // what the client sends: a string
+ * assert.equal(schema.parse(input).steps, 4);
+ * ```
  */
 export type WireInput<S> = S extends { readonly "~standard": { readonly types?: infer T } }
   ? NonNullable<T> extends { readonly input: infer I } ? I : unknown
@@ -44,6 +64,17 @@ export type WireInput<S> = S extends { readonly "~standard": { readonly types?: 
  * once it has validated), or the type itself when it is no schema.
  *
  * @typeParam S A Standard Schema, or a plain type.
+ *
+ * @example
+ * ```ts
+ * import type { WireOutput } from "@rally/rally/client";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ steps: z.string().transform(Number) });
+ * const output: WireOutput<typeof schema> = schema.parse({ steps: "4" }); // a number once parsed
+ * assert.equal(output.steps, 4);
+ * ```
  */
 export type WireOutput<S> = S extends { readonly "~standard": { readonly types?: infer T } }
   ? NonNullable<T> extends { readonly output: infer O } ? O : unknown
@@ -54,6 +85,19 @@ export type WireOutput<S> = S extends { readonly "~standard": { readonly types?:
  *
  * @typeParam In The input: a Standard Schema (its input type is sent) or a type.
  * @typeParam Out The output: a Standard Schema (its output type comes back) or a type.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const route: EndpointType<{ prompt: string }, { output: string }> = {
+ *   kind: "endpoint",
+ *   input: { prompt: "hi" },
+ *   output: { output: "HI" },
+ * };
+ * assert.equal(route.output.output, route.input.prompt.toUpperCase());
+ * ```
  */
 export interface EndpointType<In = unknown, Out = unknown> {
   /** The kind of route. */
@@ -69,6 +113,19 @@ export interface EndpointType<In = unknown, Out = unknown> {
  *
  * @typeParam In The input: a Standard Schema (its input type is sent) or a type.
  * @typeParam Out One output: a Standard Schema (its output type comes back) or a type.
+ *
+ * @example
+ * ```ts
+ * import type { StreamType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const route: StreamType<{ count: number }, { index: number }> = {
+ *   kind: "stream",
+ *   input: { count: 3 },
+ *   output: { index: 0 },
+ * };
+ * assert.equal(route.kind, "stream");
+ * ```
  */
 export interface StreamType<In = unknown, Out = unknown> {
   /** The kind of route. */
@@ -86,6 +143,20 @@ export interface StreamType<In = unknown, Out = unknown> {
  * @typeParam Out One output: a Standard Schema (its output type comes back) or a type.
  * @typeParam M The streaming mode: `end()` exists on the client only for `client_streaming`
  * and `bidi`.
+ *
+ * @example
+ * ```ts
+ * import type { RealtimeType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const route: RealtimeType<{ prompt: string }, { output: string }, "bidi"> = {
+ *   kind: "realtime",
+ *   input: { prompt: "hi" },
+ *   output: { output: "hi" },
+ *   mode: "bidi",
+ * };
+ * assert.equal(route.mode, "bidi");
+ * ```
  */
 export interface RealtimeType<In = unknown, Out = unknown, M extends RealtimeMode = "unary"> {
   /** The kind of route. */
@@ -98,26 +169,78 @@ export interface RealtimeType<In = unknown, Out = unknown, M extends RealtimeMod
   readonly mode: M;
 }
 
-/** A raw WebSocket endpoint as a client sees it: text and bytes both ways. */
+/**
+ * A raw WebSocket endpoint as a client sees it: text and bytes both ways.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const route: WebSocketType = { kind: "websocket" };
+ * assert.equal(route.kind, "websocket");
+ * ```
+ */
 export interface WebSocketType {
   /** The kind of route. */
   readonly kind: "websocket";
 }
 
-/** One route as a client sees it. */
+/**
+ * One route as a client sees it.
+ *
+ * @example
+ * ```ts
+ * import type { RouteType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const routes: RouteType[] = [
+ *   { kind: "endpoint", input: {}, output: {} },
+ *   { kind: "realtime", input: {}, output: {}, mode: "server_streaming" },
+ *   { kind: "websocket" },
+ * ];
+ * assert.deepEqual(routes.map((route) => route.kind), ["endpoint", "realtime", "websocket"]);
+ * ```
+ */
 export type RouteType =
   | EndpointType<unknown, unknown>
   | StreamType<unknown, unknown>
   | RealtimeType<unknown, unknown, RealtimeMode>
   | WebSocketType;
 
-/** An App's routes as a client sees them, by path. */
+/**
+ * An App's routes as a client sees them, by path.
+ *
+ * @example
+ * ```ts
+ * import type { RouteTypes } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const routes: RouteTypes = {
+ *   "/": { kind: "endpoint", input: { prompt: "hi" }, output: { output: "hi" } },
+ *   "/ws": { kind: "websocket" },
+ * };
+ * assert.deepEqual(Object.keys(routes), ["/", "/ws"]);
+ * ```
+ */
 export type RouteTypes = { readonly [path: string]: RouteType };
 
 /**
  * What an App's type carries: its route types, in a property that exists in the type only.
  *
  * @typeParam R The route types.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import type { EndpointType, Routed } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, () => ({ ok: true }));
+ * // The App's type carries its routes; nothing is set at run time.
+ * const routed: Routed<{ "/": EndpointType<unknown, { ok: boolean }> }> = app;
+ * assert.equal(routed["~routes"], undefined);
+ * ```
  */
 export interface Routed<R extends RouteTypes> {
   /** The route types (type-level only: never set at run time). */
@@ -128,6 +251,18 @@ export interface Routed<R extends RouteTypes> {
  * The route types of an App's type (`typeof app`), or the route types themselves.
  *
  * @typeParam A An App's type, or route types.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import type { RoutesOf } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, () => ({ ok: true }));
+ * type Routes = RoutesOf<typeof app>;
+ * const output: Routes["/"]["output"] = { ok: true };
+ * assert.equal(output.ok, true);
+ * ```
  */
 export type RoutesOf<A> = A extends { readonly "~routes"?: infer R }
   ? R extends RouteTypes ? R : never

@@ -23,6 +23,18 @@ import type {
  *
  * @typeParam P The path.
  * @typeParam T The route's type.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType, RouteAdded } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * type Added = RouteAdded<"/", EndpointType<{ prompt: string }, { output: string }>>;
+ * const routes: NonNullable<Added["~routes"]> = {
+ *   "/": { kind: "endpoint", input: { prompt: "hi" }, output: { output: "hi" } },
+ * };
+ * assert.equal(routes["/"].kind, "endpoint");
+ * ```
  */
 export type RouteAdded<P extends string, T extends RouteType> = string extends P
   ? Routed<Record<never, never>>
@@ -35,6 +47,17 @@ export type RouteAdded<P extends string, T extends RouteType> = string extends P
  * @typeParam I The input schema, if any.
  * @typeParam O The output schema, if any; without one, what the handler returns.
  * @typeParam H The handler.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointAdded } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // No output schema: the output type is what the handler returns.
+ * type Added = EndpointAdded<"/", undefined, undefined, () => Promise<{ ok: boolean }>>;
+ * const output: NonNullable<Added["~routes"]>["/"]["output"] = { ok: true };
+ * assert.equal(output.ok, true);
+ * ```
  */
 export type EndpointAdded<P extends string, I, O, H> = RouteAdded<
   P,
@@ -51,6 +74,17 @@ export type EndpointAdded<P extends string, I, O, H> = RouteAdded<
  * @typeParam I The input schema, if any.
  * @typeParam O The output schema, if any; without one, what the handler yields.
  * @typeParam H The handler.
+ *
+ * @example
+ * ```ts
+ * import type { StreamAdded } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // No output schema: one output is what the handler yields.
+ * type Added = StreamAdded<"/events", undefined, undefined, () => AsyncIterable<{ n: number }>>;
+ * const event: NonNullable<Added["~routes"]>["/events"]["output"] = { n: 1 };
+ * assert.equal(event.n, 1);
+ * ```
  */
 export type StreamAdded<P extends string, I, O, H> = RouteAdded<
   P,
@@ -70,6 +104,21 @@ export type StreamAdded<P extends string, I, O, H> = RouteAdded<
  * @typeParam O The output schema, if any; without one, what the handler returns or yields.
  * @typeParam M The mode.
  * @typeParam H The handler.
+ *
+ * @example
+ * ```ts
+ * import type { RealtimeAdded } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * type Added = RealtimeAdded<"/live", undefined, undefined, "unary", () => { output: string }>;
+ * const route: NonNullable<Added["~routes"]>["/live"] = {
+ *   kind: "realtime",
+ *   input: "anything",
+ *   output: { output: "hi" },
+ *   mode: "unary",
+ * };
+ * assert.equal(route.mode, "unary");
+ * ```
  */
 export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = RouteAdded<
   P,
@@ -89,6 +138,15 @@ export type RealtimeAdded<P extends string, I, O, M extends RealtimeMode, H> = R
  * The route type a raw WebSocket endpoint adds to its App's type.
  *
  * @typeParam P The path.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketAdded } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const routes: NonNullable<WebSocketAdded<"/ws">["~routes"]> = { "/ws": { kind: "websocket" } };
+ * assert.equal(routes["/ws"].kind, "websocket");
+ * ```
  */
 export type WebSocketAdded<P extends string> = RouteAdded<P, WebSocketType>;
 
@@ -99,6 +157,20 @@ export type WebSocketAdded<P extends string> = RouteAdded<P, WebSocketType>;
  * @typeParam K The kind of route.
  * @typeParam I The input schema, if any.
  * @typeParam O The output schema, if any.
+ *
+ * @example
+ * ```ts
+ * import type { RouteShape } from "@rally/rally/server";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const Input = z.object({ prompt: z.string() });
+ * const shape: RouteShape<"endpoint", typeof Input, undefined> = {
+ *   kind: "endpoint",
+ *   input: { prompt: "hi" },
+ * };
+ * assert.equal(shape.input.prompt, "hi");
+ * ```
  */
 export type RouteShape<K extends RouteType["kind"], I, O> =
   & { readonly kind: K }
@@ -113,6 +185,22 @@ export type RouteShape<K extends RouteType["kind"], I, O> =
  * @typeParam This The App subclass.
  * @typeParam P The route's path.
  * @typeParam T What the declaration must match.
+ *
+ * @example
+ * ```ts
+ * import type { App, DeclaredRoute, EndpointType } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * type Declared = App<{ "/": EndpointType<unknown, { ok: boolean }> }>;
+ * // Declared as required: `unknown`, which every decorator context matches.
+ * const matches: DeclaredRoute<Declared, "/", { readonly kind: "endpoint" }> = "fine";
+ * // Not declared: an object naming the mismatch.
+ * const missing: DeclaredRoute<Declared, "/other", { readonly kind: "endpoint" }> = {
+ *   "route not declared in App<...>": "/other",
+ * };
+ * assert.equal(matches, "fine");
+ * assert.equal(missing["route not declared in App<...>"], "/other");
+ * ```
  */
 export type DeclaredRoute<This, P extends string, T> = string extends P ? unknown
   : This extends { readonly "~routes"?: infer R } ? [keyof NonNullable<R>] extends [never] ? unknown

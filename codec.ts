@@ -173,7 +173,18 @@ export class Codec {
     return this.#encoder.encodeSharedRef(value);
   }
 
-  /** The budget on the number of values in one message (see {@link DecodeLimits.maxElements}). */
+  /**
+   * The budget on the number of values in one message (see {@link DecodeLimits.maxElements}).
+   *
+   * @example
+   * ```ts
+   * import { Codec, DEFAULT_DECODE_LIMITS } from "@rally/rally/codec";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Codec({ maxElements: 10 }).maxElements, 10);
+   * assert.equal(new Codec().maxElements, DEFAULT_DECODE_LIMITS.maxElements);
+   * ```
+   */
   get maxElements(): number {
     return this.#maxElements;
   }

@@ -23,7 +23,24 @@ import type { SocketOptions } from "./socket.ts";
 import { stream, type StreamClientOptions } from "./stream.ts";
 import { wsConnect, type WsConnection } from "./websocket.ts";
 
-/** Credentials and headers that every call of a typed client sends. */
+/**
+ * Credentials and headers that every call of a typed client sends.
+ *
+ * @example
+ * ```ts
+ * import { client, type ClientOptions } from "@rally/rally/client";
+ * import { testClient } from "@rally/rally/testing";
+ * import assert from "node:assert/strict";
+ *
+ * // A handler that answers with the credentials it was sent.
+ * const echo = {
+ *   fetch: (request: Request) => Response.json({ auth: request.headers.get("authorization") }),
+ * };
+ * await using t = testClient(echo);
+ * const options: ClientOptions = { token: "secret" };
+ * assert.deepEqual(await client(t.url, options).run("/"), { auth: "Bearer secret" });
+ * ```
+ */
 export interface ClientOptions {
   /** A token: `Authorization: Bearer <token>` over HTTP, `fal_jwt_token` on WebSockets. */
   token?: string;
@@ -36,6 +53,18 @@ export interface ClientOptions {
 /**
  * The route types a typed client assumes, by kind, for an App whose routes its type does not
  * carry (a subclass that declared none): any path, the untyped client's input and output types.
+ *
+ * @example
+ * ```ts
+ * import type { UntypedRoutes } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // Without route types, an endpoint's output is some JSON object.
+ * const output: UntypedRoutes["endpoint"]["output"] = { anything: 1 };
+ * const route: UntypedRoutes["websocket"] = { kind: "websocket" };
+ * assert.equal(output.anything, 1);
+ * assert.equal(route.kind, "websocket");
+ * ```
  */
 export interface UntypedRoutes {
   /** Any HTTP endpoint. */
@@ -52,6 +81,16 @@ export interface UntypedRoutes {
  * Whether a route map is unknown (no paths, or any `string`): then any path goes.
  *
  * @typeParam R The route types.
+ *
+ * @example
+ * ```ts
+ * import type { RouteTypes, Untyped, WebSocketType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const unknownRoutes: Untyped<RouteTypes> = true; // any path goes
+ * const knownRoutes: Untyped<{ "/ws": WebSocketType }> = false;
+ * assert.notEqual(unknownRoutes, knownRoutes);
+ * ```
  */
 export type Untyped<R> = [keyof R] extends [never] ? true : string extends keyof R ? true : false;
 
@@ -60,6 +99,18 @@ export type Untyped<R> = [keyof R] extends [never] ? true : string extends keyof
  *
  * @typeParam R The route types.
  * @typeParam K The kind of route.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType, PathsOf, WebSocketType } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * type Routes = { "/": EndpointType<{ prompt: string }, { output: string }>; "/ws": WebSocketType };
+ * const path: PathsOf<Routes, "endpoint"> = "/";
+ * // @ts-expect-error "/ws" is no HTTP endpoint
+ * const wrong: PathsOf<Routes, "endpoint"> = "/ws";
+ * assert.deepEqual([path, wrong], ["/", "/ws"]);
+ * ```
  */
 export type PathsOf<R, K extends RouteType["kind"]> = Untyped<R> extends true ? string
   : { [P in keyof R]: R[P] extends { readonly kind: K } ? P : never }[keyof R] & string;
@@ -70,6 +121,20 @@ export type PathsOf<R, K extends RouteType["kind"]> = Untyped<R> extends true ? 
  * @typeParam R The route types.
  * @typeParam P The path.
  * @typeParam K The kind of route.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType, RouteAt } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * type Routes = { "/": EndpointType<{ prompt: string }, { output: string }> };
+ * const route: RouteAt<Routes, "/", "endpoint"> = {
+ *   kind: "endpoint",
+ *   input: { prompt: "hi" },
+ *   output: { output: "hi" },
+ * };
+ * assert.equal(route.kind, "endpoint");
+ * ```
  */
 export type RouteAt<R, P, K extends keyof UntypedRoutes> = Untyped<R> extends true
   ? UntypedRoutes[K]
@@ -81,6 +146,16 @@ export type RouteAt<R, P, K extends keyof UntypedRoutes> = Untyped<R> extends tr
  * @typeParam R The route types.
  * @typeParam P The path.
  * @typeParam K The kind of route.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType, InputAt } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * type Routes = { "/": EndpointType<{ prompt: string }, { output: string }> };
+ * const input: InputAt<Routes, "/", "endpoint"> = { prompt: "hi" };
+ * assert.equal(input.prompt, "hi");
+ * ```
  */
 export type InputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> extends
   { readonly input: infer I } ? I : never;
@@ -91,6 +166,16 @@ export type InputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> exte
  * @typeParam R The route types.
  * @typeParam P The path.
  * @typeParam K The kind of route.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointType, OutputAt } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * type Routes = { "/": EndpointType<{ prompt: string }, { output: string }> };
+ * const output: OutputAt<Routes, "/", "endpoint"> = { output: "hi" };
+ * assert.equal(output.output, "hi");
+ * ```
  */
 export type OutputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> extends
   { readonly output: infer O } ? O : never;
@@ -101,6 +186,17 @@ export type OutputAt<R, P, K extends keyof UntypedRoutes> = RouteAt<R, P, K> ext
  *
  * @typeParam I The route's input.
  * @typeParam Options The call's options.
+ *
+ * @example
+ * ```ts
+ * import type { InputArgs } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const required: InputArgs<{ prompt: string }, { timeout: number }> = [{ prompt: "hi" }];
+ * const optional: InputArgs<{ prompt: string } | undefined, { timeout: number }> = [];
+ * assert.equal(required.length, 1);
+ * assert.equal(optional.length, 0);
+ * ```
  */
 export type InputArgs<I, Options> = undefined extends I ? [input?: I, options?: Options]
   : [input: I, options?: Options];
@@ -110,6 +206,29 @@ export type InputArgs<I, Options> = undefined extends I ? [input?: I, options?: 
  * `client_streaming` and `bidi` routes.
  *
  * @typeParam T The route's type.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import type { RouteAt, RoutesOf, TypedConnection } from "@rally/rally/client";
+ * import { testClient } from "@rally/rally/testing";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().realtime(
+ *   "/live",
+ *   { input: z.object({ prompt: z.string() }) },
+ *   (input) => ({ output: input.prompt }),
+ * );
+ * await using t = testClient(app);
+ * await using conn: TypedConnection<RouteAt<RoutesOf<typeof app>, "/live", "realtime">> = await t
+ *   .realtime("/live");
+ * conn.send({ prompt: "hi" });
+ * assert.deepEqual(await conn.receive(), { output: "hi" });
+ * // @ts-expect-error a unary route reads no end message: the type has no end()
+ * const end = () => conn.end();
+ * assert.equal(typeof end, "function");
+ * ```
  */
 export type TypedConnection<T> = T extends {
   readonly input: infer I;
@@ -123,6 +242,20 @@ export type TypedConnection<T> = T extends {
  * A client typed from an App's routes: see {@link client}.
  *
  * @typeParam R The App's route types.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import { client, type RoutesOf, type TypedClient } from "@rally/rally/client";
+ * import { testClient } from "@rally/rally/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, () => ({ ok: true }));
+ * await using t = testClient(app);
+ * const api: TypedClient<RoutesOf<typeof app>> = client<typeof app>(t.url);
+ * assert.equal(api.url, t.url);
+ * assert.equal((await api.run("/")).ok, true);
+ * ```
  */
 export interface TypedClient<R> {
   /** The server's base URL. */

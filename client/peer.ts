@@ -11,10 +11,42 @@ import type { IceServer } from "../protocol.ts";
 /**
  * An event handler slot of a peer or channel. Its event's type differs between browsers and
  * libwebrtc, so the slot takes any handler (`never`); rally's handlers read the fields they need.
+ *
+ * @example
+ * ```ts
+ * import type { PeerEventHandler } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const seen: string[] = [];
+ * const onmessage = (event: { data: string }) => void seen.push(event.data);
+ * const slot: PeerEventHandler = onmessage; // any handler fits the slot
+ * onmessage({ data: "hi" });
+ * assert.equal(slot, onmessage);
+ * assert.deepEqual(seen, ["hi"]);
+ * ```
  */
 export type PeerEventHandler = ((event: never) => void) | null | undefined;
 
-/** What rally uses of an `RTCDataChannel` (the browser's, or libwebrtc's in Deno). */
+/**
+ * What rally uses of an `RTCDataChannel` (the browser's, or libwebrtc's in Deno).
+ *
+ * @example
+ * ```ts
+ * import type { DataChannelLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // A channel that keeps what it is sent (a browser's RTCDataChannel fits the type too).
+ * const sent: (string | Uint8Array)[] = [];
+ * const channel: DataChannelLike = {
+ *   readyState: "open",
+ *   bufferedAmount: 0,
+ *   send: (data) => void sent.push(data),
+ *   close() {},
+ * };
+ * channel.send("hi");
+ * assert.deepEqual(sent, ["hi"]);
+ * ```
+ */
 export interface DataChannelLike {
   /** `"connecting"`, `"open"`, `"closing"` or `"closed"`. */
   readonly readyState: string;
@@ -38,7 +70,18 @@ export interface DataChannelLike {
   close(): void;
 }
 
-/** A session description as peers exchange it. */
+/**
+ * A session description as peers exchange it.
+ *
+ * @example
+ * ```ts
+ * import type { SessionDescriptionLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const offer: SessionDescriptionLike = { type: "offer", sdp: "v=0\r\n" };
+ * assert.equal(offer.type, "offer");
+ * ```
+ */
 export interface SessionDescriptionLike {
   /** `"offer"` or `"answer"`. */
   type?: string;
@@ -46,7 +89,22 @@ export interface SessionDescriptionLike {
   sdp?: string;
 }
 
-/** An ICE candidate as sent on the signaling socket. */
+/**
+ * An ICE candidate as sent on the signaling socket.
+ *
+ * @example
+ * ```ts
+ * import type { IceCandidateLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const candidate: IceCandidateLike = {
+ *   candidate: "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+ *   sdpMid: "0",
+ *   sdpMLineIndex: 0,
+ * };
+ * assert.ok(candidate.candidate.startsWith("candidate:"));
+ * ```
+ */
 export interface IceCandidateLike {
   /** The `candidate:` line. */
   candidate: string;
@@ -56,7 +114,46 @@ export interface IceCandidateLike {
   sdpMLineIndex?: number;
 }
 
-/** What rally uses of an `RTCPeerConnection` (the browser's, or libwebrtc's in Deno). */
+/**
+ * What rally uses of an `RTCPeerConnection` (the browser's, or libwebrtc's in Deno).
+ *
+ * @example
+ * ```ts
+ * import type {
+ *   DataChannelLike,
+ *   PeerConnectionLike,
+ *   SessionDescriptionLike,
+ * } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // What rally reads of a peer, shown on a stand-in that records the offer it makes.
+ * const channel: DataChannelLike = {
+ *   readyState: "connecting",
+ *   bufferedAmount: 0,
+ *   send() {},
+ *   close() {},
+ * };
+ * let local: SessionDescriptionLike | null = null;
+ * const peer: PeerConnectionLike = {
+ *   connectionState: "new",
+ *   get localDescription() {
+ *     return local;
+ *   },
+ *   onicecandidate: null,
+ *   onconnectionstatechange: null,
+ *   createDataChannel: () => channel,
+ *   createOffer: () => Promise.resolve({ type: "offer", sdp: "v=0\r\n" }),
+ *   async setLocalDescription(description) {
+ *     local = description;
+ *   },
+ *   setRemoteDescription: () => Promise.resolve(),
+ *   addIceCandidate: () => Promise.resolve(),
+ *   close() {},
+ * };
+ * await peer.setLocalDescription(await peer.createOffer());
+ * assert.equal(peer.localDescription?.type, "offer");
+ * ```
+ */
 export interface PeerConnectionLike {
   /** `"new"`, `"connecting"`, `"connected"`, `"disconnected"`, `"failed"` or `"closed"`. */
   readonly connectionState: string;
@@ -122,18 +219,72 @@ export interface PeerConnectionLike {
   close(): unknown;
 }
 
-/** An `RTCPeerConnection` constructor: `globalThis.RTCPeerConnection`, or libwebrtc's in Deno. */
+/**
+ * An `RTCPeerConnection` constructor: `globalThis.RTCPeerConnection`, or libwebrtc's in Deno.
+ *
+ * @example
+ * ```ts
+ * import type { PeerConnectionConstructor, PeerConnectionLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // `globalThis.RTCPeerConnection` in a browser; here a stand-in class that keeps its config.
+ * const configs: unknown[] = [];
+ * const Peer: PeerConnectionConstructor = class implements PeerConnectionLike {
+ *   connectionState = "new";
+ *   localDescription = null;
+ *   onicecandidate = null;
+ *   onconnectionstatechange = null;
+ *   constructor(config: unknown) {
+ *     configs.push(config);
+ *   }
+ *   createDataChannel(): never {
+ *     throw new Error("not in this example");
+ *   }
+ *   createOffer = () => Promise.resolve({ type: "offer", sdp: "v=0\r\n" });
+ *   setLocalDescription = () => Promise.resolve();
+ *   setRemoteDescription = () => Promise.resolve();
+ *   addIceCandidate = () => Promise.resolve();
+ *   close() {}
+ * };
+ * const peer = new Peer({ iceServers: [{ urls: "stun:stun.example.com:3478" }] });
+ * assert.equal(peer.connectionState, "new");
+ * assert.deepEqual(configs, [{ iceServers: [{ urls: "stun:stun.example.com:3478" }] }]);
+ * ```
+ */
 export type PeerConnectionConstructor = new (
   config: { iceServers?: IceServer[] } & Record<string, unknown>,
 ) => PeerConnectionLike;
 
-/** A media track (a browser's `MediaStreamTrack`, or the native library's). */
+/**
+ * A media track (a browser's `MediaStreamTrack`, or the native library's).
+ *
+ * @example
+ * ```ts
+ * import type { MediaTrackLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const track: MediaTrackLike = { kind: "video" };
+ * assert.equal(track.kind, "video");
+ * ```
+ */
 export interface MediaTrackLike {
   /** `"video"` or `"audio"`. */
   readonly kind: string;
 }
 
-/** A media stream (a browser's `MediaStream`, e.g. a camera's or `canvas.captureStream()`). */
+/**
+ * A media stream (a browser's `MediaStream`, e.g. a camera's or `canvas.captureStream()`).
+ *
+ * @example
+ * ```ts
+ * import type { MediaStreamLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * // A browser's camera stream fits; so does anything with getTracks().
+ * const stream: MediaStreamLike = { getTracks: () => [{ kind: "video" }] };
+ * assert.deepEqual(stream.getTracks().map((track) => track.kind), ["video"]);
+ * ```
+ */
 export interface MediaStreamLike {
   /**
    * Its tracks.
@@ -143,7 +294,18 @@ export interface MediaStreamLike {
   getTracks(): MediaTrackLike[];
 }
 
-/** The event of a track the server sends (`RTCTrackEvent`). */
+/**
+ * The event of a track the server sends (`RTCTrackEvent`).
+ *
+ * @example
+ * ```ts
+ * import type { TrackEventLike } from "@rally/rally/client";
+ * import assert from "node:assert/strict";
+ *
+ * const event: TrackEventLike = { track: { kind: "video" }, streams: [] };
+ * assert.equal(event.track.kind, "video");
+ * ```
+ */
 export interface TrackEventLike {
   /** The track. */
   readonly track: MediaTrackLike;

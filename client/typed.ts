@@ -105,7 +105,10 @@ export type Untyped<R> = [keyof R] extends [never] ? true : string extends keyof
  * import type { EndpointType, PathsOf, WebSocketType } from "@rally/rally/client";
  * import assert from "node:assert/strict";
  *
- * type Routes = { "/": EndpointType<{ prompt: string }, { output: string }>; "/ws": WebSocketType };
+ * type Routes = {
+ *   "/": EndpointType<{ prompt: string }, { output: string }>;
+ *   "/ws": WebSocketType;
+ * };
  * const path: PathsOf<Routes, "endpoint"> = "/";
  * // @ts-expect-error "/ws" is no HTTP endpoint
  * const wrong: PathsOf<Routes, "endpoint"> = "/ws";

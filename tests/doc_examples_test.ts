@@ -149,13 +149,6 @@ const KNOWN_MISSING = new Set([
   "TestClientOptions",
   "TestClient",
   "FetchHandler",
-  "VideoBitrate",
-  "IcePolicy",
-  "WebRtcOptions",
-  "VideoFrame",
-  "VideoOutput",
-  "VideoHandler",
-  "SignalingFormat",
 ]);
 
 Deno.test("docs: every public symbol and method has an @example", () => {

@@ -18,7 +18,20 @@
  * @module
  */
 
-/** Bitrates in kbps. */
+/**
+ * Bitrates in kbps.
+ *
+ * @example
+ * ```ts
+ * import { App, type VideoBitrate } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // On a LAN or loopback: start high instead of libwebrtc's ~300 kbps ramp.
+ * const videoBitrate: VideoBitrate = { start: 2000, min: 1000 };
+ * const app = new App().webrtc("/webrtc", { video: (frame) => frame, videoBitrate });
+ * assert.ok(app.openapi().paths["/webrtc"]);
+ * ```
+ */
 export interface VideoBitrate {
   /** Where the encoder starts. */
   start?: number;

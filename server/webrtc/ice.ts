@@ -8,7 +8,22 @@
  * @module
  */
 
-/** A policy: `"any"` (default), `"loopback"`, `"private"`, or addresses and CIDR ranges. */
+/**
+ * A policy: `"any"` (default), `"loopback"`, `"private"`, or addresses and CIDR ranges.
+ *
+ * @example
+ * ```ts
+ * import { App, type IcePolicy } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const policies: IcePolicy[] = ["any", "loopback", "private", ["192.168.1.0/24", "10.0.0.7"]];
+ * const app = new App().realtime("/realtime", {}, (input) => input);
+ * policies.forEach((iceCandidates, i) =>
+ *   app.webrtc(`/webrtc/${i}`, { endpoint: "/realtime", iceCandidates })
+ * );
+ * assert.equal(Object.keys(app.openapi().paths).filter((p) => p.startsWith("/webrtc/")).length, 4);
+ * ```
+ */
 export type IcePolicy = "any" | "loopback" | "private" | readonly string[];
 
 /** A compiled policy: whether a candidate's address may be used. */

@@ -11,7 +11,27 @@ import { iceFilter, type IcePolicy } from "./ice.ts";
 import type { VideoHandler } from "./video.ts";
 import type { SignalingFormat } from "./wire.ts";
 
-/** Options of a WebRTC endpoint: a DataChannel route, a video handler, or both. */
+/**
+ * Options of a WebRTC endpoint: a DataChannel route, a video handler, or both.
+ *
+ * @example
+ * ```ts
+ * import { App, type WebRtcOptions } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebRtcOptions = {
+ *   endpoint: "/realtime", // the DataChannel serves this realtime route
+ *   video: (frame) => frame, // each camera frame goes back as it came
+ *   videoSize: { width: 320, height: 240 },
+ *   maxFps: 15,
+ *   iceCandidates: "private",
+ * };
+ * const app = new App().realtime("/realtime", {}, (input) => input).webrtc("/webrtc", options);
+ * assert.ok(app.openapi().paths["/webrtc"]);
+ * // Neither a route nor a video handler: nothing to serve.
+ * assert.throws(() => app.webrtc("/empty", {}), TypeError);
+ * ```
+ */
 export interface WebRtcOptions {
   /**
    * The path of an `app.realtime` route, registered before: its handler, schemas and options

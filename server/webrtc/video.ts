@@ -16,7 +16,27 @@ import {
   type Wrtc,
 } from "./wrtc.ts";
 
-/** One frame of the client's video track, as the `video` handler gets it. */
+/**
+ * One frame of the client's video track, as the `video` handler gets it.
+ *
+ * @example
+ * ```ts
+ * import type { VideoFrame } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // A 2x2 frame in I420: 4 bytes of Y, then 1 of U and 1 of V.
+ * const frame: VideoFrame = {
+ *   width: 2,
+ *   height: 2,
+ *   data: new Uint8Array([16, 16, 235, 235, 128, 128]),
+ *   rgba: () => new Uint8ClampedArray(2 * 2 * 4),
+ *   timestamp: performance.now(),
+ *   index: 0,
+ * };
+ * assert.equal(frame.data.length, frame.width * frame.height * 3 / 2);
+ * assert.equal(frame.rgba().length, frame.width * frame.height * 4);
+ * ```
+ */
 export interface VideoFrame {
   /** Width in pixels. */
   readonly width: number;
@@ -40,6 +60,16 @@ export interface VideoFrame {
 /**
  * What a `video` handler returns: a frame in I420 (`data`) or RGBA (`rgba`), or nothing to skip
  * the frame.
+ *
+ * @example
+ * ```ts
+ * import type { VideoOutput } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const red: VideoOutput = { width: 1, height: 1, rgba: new Uint8Array([255, 0, 0, 255]) };
+ * const grey: VideoOutput = { width: 2, height: 2, data: new Uint8Array(6).fill(128) };
+ * assert.ok("rgba" in red && "data" in grey);
+ * ```
  */
 export type VideoOutput =
   | { width: number; height: number; data: Uint8Array }
@@ -51,6 +81,31 @@ export type VideoOutput =
  * @param frame The frame.
  * @param ctx The session's context (`signal` aborts when the peer goes away).
  * @returns The frame to send back, or nothing to skip it.
+ *
+ * @example
+ * ```ts
+ * import { App, type VideoFrame, type VideoHandler } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * // Darken the luma plane (the first width * height bytes of I420).
+ * const darken = (frame: VideoFrame) => ({
+ *   ...frame,
+ *   data: frame.data.map((v, i) => i < frame.width * frame.height ? v >> 1 : v),
+ * });
+ * const video: VideoHandler = darken;
+ * const app = new App().webrtc("/webrtc", { video });
+ * assert.ok(app.openapi().paths["/webrtc"]);
+ *
+ * const frame: VideoFrame = {
+ *   width: 2,
+ *   height: 2,
+ *   data: new Uint8Array([200, 200, 200, 200, 128, 128]),
+ *   rgba: () => new Uint8ClampedArray(16),
+ *   timestamp: 0,
+ *   index: 0,
+ * };
+ * assert.deepEqual([...darken(frame).data], [100, 100, 100, 100, 128, 128]);
+ * ```
  */
 export type VideoHandler = (
   frame: VideoFrame,

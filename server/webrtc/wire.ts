@@ -10,7 +10,25 @@
 import type { Codec } from "../../codec.ts";
 import { CloseCode } from "../../protocol.ts";
 
-/** The format of signaling messages. */
+/**
+ * The format of signaling messages.
+ *
+ * @example
+ * ```ts
+ * import { App, type SignalingFormat } from "@rally/rally/server";
+ * import assert from "node:assert/strict";
+ *
+ * const signaling: SignalingFormat = "json"; // for fal's first demos; "msgpack" is the default
+ * const app = new App()
+ *   .realtime("/realtime", {}, (input) => input)
+ *   .webrtc("/webrtc", { endpoint: "/realtime", signaling });
+ * assert.ok(app.openapi().paths["/webrtc"]);
+ * assert.throws(
+ *   () => app.webrtc("/xml", { endpoint: "/realtime", signaling: "xml" as SignalingFormat }),
+ *   TypeError,
+ * );
+ * ```
+ */
 export type SignalingFormat = "msgpack" | "json";
 
 /** The largest signaling message read, in bytes (an SDP offer is a few KiB). */

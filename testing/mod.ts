@@ -32,7 +32,24 @@ import { addMemoryHost } from "../client/memory.ts";
 import type { RoutesOf } from "../route_types.ts";
 import { type MemorySocket, socketPair } from "./socket_pair.ts";
 
-/** Options of {@link testClient}. */
+/**
+ * Options of {@link testClient}.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import { testClient, type TestClientOptions } from "@rally/rally/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, (_input, ctx) => ({
+ *   auth: ctx.request.headers.get("authorization"),
+ * }));
+ * const options: TestClientOptions = { url: "http://api.rally.invalid", token: "secret" };
+ * await using t = testClient(app, options);
+ * assert.equal(t.url, "http://api.rally.invalid");
+ * assert.deepEqual(await t.run("/"), { auth: "Bearer secret" });
+ * ```
+ */
 export interface TestClientOptions extends ClientOptions {
   /**
    * The base URL the App is reached at (its host is served in memory while the test client is
@@ -48,6 +65,24 @@ export interface TestClientOptions extends ClientOptions {
  * with no port. `await using` closes it.
  *
  * @typeParam A The App's type.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@rally/rally/server";
+ * import { testClient, type TestClient } from "@rally/rally/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new App().endpoint("/", {}, () => ({ ok: true }));
+ * await using t: TestClient<typeof app> = testClient(app);
+ * assert.deepEqual(await t.run("/"), { ok: true }); // typed: { ok: boolean }
+ * const response = await t.fetch("/", { // a raw request, as fetch would send it
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: "{}",
+ * });
+ * assert.equal(response.status, 200);
+ * assert.deepEqual(await response.json(), { ok: true });
+ * ```
  */
 export interface TestClient<A> extends TypedClient<RoutesOf<A>>, AsyncDisposable {
   /**
@@ -84,7 +119,20 @@ export interface TestClient<A> extends TypedClient<RoutesOf<A>>, AsyncDisposable
   close(): Promise<void>;
 }
 
-/** What {@link testClient} needs of an App: its fetch handler. */
+/**
+ * What {@link testClient} needs of an App: its fetch handler.
+ *
+ * @example
+ * ```ts
+ * import { type FetchHandler, testClient } from "@rally/rally/testing";
+ * import assert from "node:assert/strict";
+ *
+ * // Any fetch handler (a Hono app, a Deno.serve handler object) can be tested in memory too.
+ * const handler: FetchHandler = { fetch: () => new Response("pong") };
+ * await using t = testClient(handler);
+ * assert.equal(await (await t.fetch("/ping")).text(), "pong");
+ * ```
+ */
 export interface FetchHandler {
   /**
    * Answer a request.

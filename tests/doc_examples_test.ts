@@ -140,29 +140,13 @@ Deno.test("docs: the check sees the public API (App, serve, realtime, Codec, VER
   assert.ok(symbols.length > 80, `${symbols.length} public symbols`);
 });
 
-/**
- * Public symbols that came with the typed client and `@rally/rally/testing` (#15), and with the
- * WebRTC rewrite (libwebrtc peers, video tracks), before they had examples. The list may only shrink: a symbol here that gains an example fails the test
- * until it is struck off. Nothing may be added.
- */
-const KNOWN_MISSING = new Set([
-  "TestClientOptions",
-  "TestClient",
-  "FetchHandler",
-]);
-
 Deno.test("docs: every public symbol and method has an @example", () => {
   const missing = symbols.filter((symbol) => symbol.examples.length === 0);
   assert.deepEqual(
-    missing.filter((symbol) => !KNOWN_MISSING.has(symbol.name))
-      .map((symbol) => `${symbol.name} (${symbol.where})`),
+    missing.map((symbol) => `${symbol.name} (${symbol.where})`),
     [],
     "add an @example that runs under deno test --doc to each of these",
   );
-  const documented = [...KNOWN_MISSING].filter((name) =>
-    !missing.some((symbol) => symbol.name === name)
-  );
-  assert.deepEqual(documented, [], "these have examples now: strike them off KNOWN_MISSING");
 });
 
 Deno.test("docs: every example asserts its results instead of printing them", () => {

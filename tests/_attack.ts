@@ -44,6 +44,9 @@ export async function goodClient(server: ChildServer): Promise<GoodClient> {
       await delay(5); // pacing: one input every ~5 ms, not synchronisation
     }
   })();
+  // Reported by stop(); a test that fails first (and so stops the server) reports its own error
+  // rather than this loop's unhandled rejection.
+  loop.catch(() => {});
   return {
     served: () => times.length,
     async stop() {

@@ -169,8 +169,9 @@ export class Codec {
    * assert.deepEqual(codec.decode(view), { ok: true });
    * ```
    */
-  encodeShared(value: unknown): Uint8Array {
-    return this.#encoder.encodeSharedRef(value);
+  encodeShared(value: unknown): Uint8Array<ArrayBuffer> {
+    // The encoder's buffer is an `ArrayBuffer` it allocated, never shared memory.
+    return this.#encoder.encodeSharedRef(value) as Uint8Array<ArrayBuffer>;
   }
 
   /**

@@ -56,7 +56,7 @@ export class ChannelSocket implements RealtimeSocket {
     return this.#channel.bufferedAmount;
   }
 
-  send(data: string | Uint8Array): void {
+  send(data: string | Uint8Array<ArrayBuffer>): void {
     if (this.#readyState !== 1 || this.#channel.readyState !== "open") return;
     if (typeof data === "string") return this.#channel.send(data);
     const message = this.#frames.wrap(data);

@@ -56,7 +56,7 @@ export function helloLimit(meta: MetaFrame): number | undefined {
  * @returns The bytes (valid until the next encode: send them at once).
  * @throws {RealtimeError} `MESSAGE_TOO_LARGE` over the limit.
  */
-export function encodeInput(input: unknown, maxBytes = Infinity): Uint8Array {
+export function encodeInput(input: unknown, maxBytes = Infinity): Uint8Array<ArrayBuffer> {
   const bytes = codec.encodeShared(input);
   if (bytes.length > maxBytes) {
     throw new RealtimeError(

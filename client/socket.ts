@@ -61,9 +61,9 @@ export interface RealtimeSocket {
   /**
    * Send one message.
    *
-   * @param data Text, or bytes.
+   * @param data Text, or bytes over an `ArrayBuffer` (what the DOM's `WebSocket.send` accepts).
    */
-  send(data: string | Uint8Array): void;
+  send(data: string | Uint8Array<ArrayBuffer>): void;
   /**
    * Close.
    *

@@ -97,7 +97,12 @@ export async function wsConnect(
   };
   return {
     send(data) {
-      socket.send(data);
+      // The DOM's `WebSocket.send` takes no view over shared memory: such a view (rare) is copied.
+      socket.send(
+        typeof data === "string" || data.buffer instanceof ArrayBuffer
+          ? data as string | Uint8Array<ArrayBuffer>
+          : data.slice(),
+      );
     },
     receive: () => inbox.next(),
     close,

@@ -17,6 +17,12 @@ export interface GoodClient {
    * @returns How many round trips, and the slowest and median, in ms.
    */
   stop(): Promise<{ count: number; p50: number; max: number }>;
+  /**
+   * How many round trips so far.
+   *
+   * @returns The count.
+   */
+  served(): number;
 }
 
 /**
@@ -35,10 +41,14 @@ export async function goodClient(server: ChildServer): Promise<GoodClient> {
       peer.send({ n });
       assert.deepEqual(await peer.output(), { echo: { n }, size: 0 }, "the good client's answer");
       times.push(performance.now() - started);
-      await delay(5);
+      await delay(5); // pacing: one input every ~5 ms, not synchronisation
     }
   })();
+  // Reported by stop(); a test that fails first (and so stops the server) reports its own error
+  // rather than this loop's unhandled rejection.
+  loop.catch(() => {});
   return {
+    served: () => times.length,
     async stop() {
       running = false;
       await loop;
@@ -55,7 +65,9 @@ export async function goodClient(server: ChildServer): Promise<GoodClient> {
 
 /**
  * Wait until the server's RSS (after a full GC) is within `bound` of `baseline`, polling for up to
- * `ms`; fail with the figures otherwise.
+ * `ms`, and past `ms` for as long as it is still falling (up to `3 * ms` in all): a loaded machine
+ * may be slow to hand pages back, and how fast is not what the bound is about. Fail with the
+ * figures once it is over the bound and has stopped falling.
  *
  * @param server The child server.
  * @param baseline Its stats before the attack.
@@ -70,15 +82,23 @@ export async function rssReturns(
   ms = 5_000,
 ): Promise<{ stats: Stats; ms: number }> {
   const started = performance.now();
+  let lowest = Infinity;
+  let lowestAt = started;
   for (;;) {
     const stats = await server.stats();
     const grown = stats.memory.rss - baseline.memory.rss;
-    const took = performance.now() - started;
+    const now = performance.now();
+    const took = now - started;
     if (grown <= bound) return { stats, ms: took };
+    // Falling by at least 1 MiB counts as still settling.
+    if (stats.memory.rss < lowest - 2 ** 20) [lowest, lowestAt] = [stats.memory.rss, now];
+    const falling = now - lowestAt < 1_000;
     assert.ok(
-      took < ms,
-      `RSS stayed ${mb(grown)} over its baseline (${mb(baseline.memory.rss)}) for ${ms} ms`,
+      took < ms || (falling && took < 3 * ms),
+      `RSS stayed ${mb(grown)} over its baseline (${mb(baseline.memory.rss)}) for ${
+        took.toFixed(0)
+      } ms (bound ${mb(bound)}), no longer falling`,
     );
-    await delay(200);
+    await delay(200); // bounded poll of a value that only time changes
   }
 }

@@ -26,6 +26,7 @@ import {
   Op,
   rawConnect,
   type RawWebSocket,
+  waitFor,
   within,
 } from "./_realtime_helpers.ts";
 
@@ -80,8 +81,11 @@ for (
 ) {
   Deno.test(`a client that never reads and floods ${name} is closed with 1008 after ${MAX_REFUSALS_IN_A_ROW} refusals, memory bounded`, async () => {
     await using server = await serveFuzzApp();
-    const before = await server.stats();
     const good = await goodClient(server);
+    // The baseline is the warm server: it has served a session and some round trips, so the
+    // one-time costs of a first WebSocket are not charged to the attack.
+    await waitFor(() => good.served() >= 5, "the good client's first round trips");
+    const before = await server.stats();
     const { socket } = await rawConnect(server.port, path);
     using _socket = socket;
     for (const [i, frame] of prefix.entries()) {
@@ -93,9 +97,7 @@ for (
     const { errors, close } = await readToClose(socket);
     const served = await good.stop();
     socket[Symbol.dispose]();
-    for (let i = 0; i < 100 && (await server.stats()).sessions > 0; i++) {
-      await delay(20);
-    }
+    await waitFor(async () => (await server.stats()).sessions === 0, "the attacked session to end");
     const { stats: after, ms } = await rssReturns(server, before, RSS_BOUND);
     const refused = errors.reduce((sum, error) => sum + (error.count ?? 1), 0);
     console.log(
@@ -136,7 +138,10 @@ Deno.test("refusals held while the socket is full collapse into one frame with a
   const { socket } = await rawConnect(server.addr.port, "/bidi");
   using _socket = socket;
   await socket.writeFrame(Op.binary, codec.encode({ go: 1 }));
-  // The stream stalls once the socket is full (over 1 MiB unsent).
+  // The stream stalls once the socket is full (over 1 MiB unsent). A stall is the absence of
+  // progress, which only time shows: no new output for 5 polls of 20 ms (bounded: 500 polls).
+  // Nothing below depends on the stall being complete; the assertions read what arrives.
+  await waitFor(() => yielded > 0, "the first output");
   let seen = -1;
   for (let stable = 0, polls = 0; stable < 5; polls++) {
     assert.ok(polls < 500, "the stream never stalled");
@@ -195,8 +200,9 @@ async function rateLimitedServer() {
 
 Deno.test("connect(): a client bursting over its rate stops at the closing RATE_LIMITED (1008, no reconnect)", async () => {
   await using server = await rateLimitedServer();
-  const before = await server.stats();
   const good = await goodClient(server);
+  await waitFor(() => good.served() >= 5, "the good client's first round trips");
+  const before = await server.stats();
   let opens = 0;
   const closes: number[] = [];
   const errors: RealtimeError[] = [];
@@ -213,6 +219,7 @@ Deno.test("connect(): a client bursting over its rate stops at the closing RATE_
     const until = performance.now() + 4_000;
     for (let n = 0; performance.now() < until; n += 200) {
       for (let i = 0; i < 200; i++) conn.send({ n: n + i });
+      // Pacing, not synchronisation: the send rate is what is under test (bounded by `until`).
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (errors.some((error) => error.code === "CONNECTION_CLOSED")) break;
     }
@@ -241,6 +248,7 @@ Deno.test("realtime(): a client bursting over its rate gets CONNECTION_CLOSED wi
     try {
       for (let n = 0; n < 100_000; n++) {
         conn.send({ n });
+        // Pacing, not synchronisation: bursts of 200, 4x the rate (bounded by the loop).
         if (n % 200 === 199) await new Promise((resolve) => setTimeout(resolve, 5));
       }
     } catch (error) {

@@ -8,31 +8,15 @@
  * Run with `deno task test:browser`. Without chromium it is skipped, unless `CI=true`.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { z } from "zod";
 import { App, bundleClient, clientModule } from "../../server/mod.ts";
-import { listen, within } from "../_realtime_helpers.ts";
+import { listen } from "../_realtime_helpers.ts";
+import { CHROMIUM, MISSING, withChromium } from "./_chromium.ts";
 
 const CI = Deno.env.get("CI") === "true";
-const CHROMIUM = "/usr/bin/chromium";
 const STEP_MS = 30_000;
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-];
 
-const missing = !exists(CHROMIUM);
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
+const missing = MISSING;
 if (missing && !CI) console.warn(`${CHROMIUM} is not installed: skipping the browser test`);
 
 /** The page: imports the client from `module`, calls every kind of endpoint, reports. */
@@ -81,7 +65,6 @@ Deno.test({
   async fn() {
     assert.ok(!missing, `${CHROMIUM} is required with CI=true (apt-get install chromium)`);
     const dir = await Deno.makeTempDir({ prefix: "rally-client-" });
-    const userDataDir = await Deno.makeTempDir({ prefix: "rally-chromium-" });
     try {
       await bundleClient({ output: `${dir}/rally.js` });
       const file = (name: string, type: string) => async () =>
@@ -99,17 +82,7 @@ Deno.test({
         .realtime("/realtime", { input: Input }, (input) => ({ output: input.prompt }))
         .websocket("/echo", async (socket) => socket.send(await socket.receiveText()));
       await using server = listen(app);
-      const context = await within(
-        chromium.launchPersistentContext(userDataDir, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: ARGS,
-          timeout: STEP_MS,
-        }),
-        "chromium to start",
-        STEP_MS + 5_000,
-      );
-      try {
+      await withChromium({ stepMs: STEP_MS }, async (context) => {
         for (const path of ["/served", "/written"]) {
           const tab = await context.newPage();
           const errors: string[] = [];
@@ -134,12 +107,9 @@ Deno.test({
         }
         const map = await fetch(`${server.http}/file/rally.js.map`);
         assert.equal((await map.json()).version, 3);
-      } finally {
-        await within(context.close(), "chromium to close", STEP_MS);
-      }
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
-      await Deno.remove(userDataDir, { recursive: true });
     }
   },
 });

@@ -16,7 +16,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 
 /** What the page functions below use of the DOM (these tests are type-checked without it). */
 interface Document {
@@ -26,23 +26,15 @@ import { z } from "zod";
 import example from "../../examples/realtime_app.ts";
 import imageApp from "../../examples/image_app.ts";
 import { App, type Schema } from "../../server/mod.ts";
-import { listen, within } from "../_realtime_helpers.ts";
+import { listen } from "../_realtime_helpers.ts";
+import { CHROMIUM, MISSING, withChromium } from "./_chromium.ts";
 
 const CI = Deno.env.get("CI") === "true";
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = Deno.args.includes("--save-screenshot")
   ? new URL("../../docs/playground.png", import.meta.url)
   : new URL("./out/playground.png", import.meta.url);
 /** The longest any one browser step may take. */
 const STEP_MS = 20_000;
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-];
 const KEY = "playground-test-key";
 const SECRET = "a test secret that is long enough for HS256";
 /** A 1x1 PNG. */
@@ -53,16 +45,8 @@ const PNG = Uint8Array.from(
   (c) => c.charCodeAt(0),
 );
 
-const missing = !exists(CHROMIUM);
+const missing = MISSING;
 if (missing && !CI) console.warn(`${CHROMIUM} is not installed: skipping the browser test`);
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A schema for `{ image: Uint8Array, note?: string }` whose JSON Schema says `format: binary`, as
@@ -145,102 +129,98 @@ Deno.test({
     await using extras = listen(extrasApp());
     await using secure = listen(secureApp());
     await using images = listen(imageApp);
-    const userDataDir = await Deno.makeTempDir({ prefix: "rally-chromium-" });
-    const context = await within(
-      chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ARGS,
-        viewport: { width: 1100, height: 820 },
-        colorScheme: "light",
-        timeout: STEP_MS,
-      }),
-      "chromium to start",
-      STEP_MS + 5_000,
+    const window = { width: 1100, height: 820 };
+    await withChromium(
+      { stepMs: STEP_MS, viewport: window, colorScheme: "light" },
+      async (context) => {
+        context.setDefaultTimeout(STEP_MS);
+        await t.step(
+          "the example app: GET / lands on /docs; HTTP, realtime, WebSocket",
+          () =>
+            withPage(context, async (page) => {
+              await page.goto(`${server.http}/`);
+              assert.equal(
+                new URL(page.url()).pathname,
+                "/docs",
+                "a browser at / is sent to /docs",
+              );
+              await ready(page);
+              assert.deepEqual(await navigation(page), [
+                "HTTP",
+                "/",
+                "Realtime",
+                "/realtime",
+                "WebSocket",
+                "/echo",
+              ]);
+              await httpPanel(page);
+              await websocketPanel(page);
+              await realtimePanel(page);
+            }),
+        );
+        await t.step(
+          "SSE events, then cancel; End for client streaming; bytes from a file",
+          () =>
+            withPage(context, async (page) => {
+              await page.goto(`${extras.http}/docs`);
+              await ready(page);
+              await ssePanel(page);
+              await endOfInput(page);
+              await drops(page);
+              await bytesField(page);
+            }),
+        );
+        await t.step(
+          "bytes in outputs: the image example's PNG is shown as an image",
+          () =>
+            withPage(context, async (page) => {
+              await page.goto(`${images.http}/docs`);
+              await ready(page);
+              assert.equal(
+                await page.textContent("nav button[data-path='/realtime'] .mode"),
+                "server_streaming",
+              );
+              await page.click(".panel .connect");
+              await page.waitForSelector(".entry[data-tag='hello']");
+              await page.fill(".panel textarea", '{"prompt": "a cat", "steps": 3, "size": 32}');
+              await page.click(".panel .send");
+              await page.waitForSelector(".entry.error[data-tag='TIMEOUT']");
+              assert.equal(
+                await page.locator(".entry.output").count(),
+                4,
+                "3 steps, then the image",
+              );
+              const last = page.locator(".entry.output").last();
+              assert.match(await last.textContent() ?? "", /"image":"<bytes: [\d.]+ (B|KiB)>"/);
+              assert.match(await last.textContent() ?? "", /image\/png/);
+              assert.equal(await last.locator(".preview img").count(), 1);
+            }),
+        );
+        await t.step(
+          "auth: the sign-in form takes a key; requests and sockets use a token",
+          () =>
+            withPage(context, async (page) => {
+              const refused = await page.goto(`${secure.http}/docs`);
+              assert.equal(refused?.status(), 401);
+              await page.fill("#credentials", KEY);
+              await page.click("#sign-in button");
+              await page.waitForURL(/\/docs\?token=/);
+              await ready(page);
+              await page.click("nav button[data-path='/']");
+              await page.fill(".panel textarea", '{"prompt": "let in"}');
+              await page.click(".panel .send");
+              await page.waitForSelector(".status-line.ok");
+              assert.match(await page.textContent(".result") ?? "", /"output": "let in"/);
+              await page.click("nav button[data-path='/realtime']");
+              await page.click(".panel .connect");
+              await page.waitForSelector(".entry[data-tag='hello']");
+              await page.fill(".panel textarea", '{"prompt": "socket let in"}');
+              await page.click(".panel .send");
+              await page.waitForSelector('.entry.output:has-text("socket let in")');
+            }),
+        );
+      },
     );
-    context.setDefaultTimeout(STEP_MS);
-    try {
-      await t.step(
-        "the example app: GET / lands on /docs; HTTP, realtime, WebSocket",
-        () =>
-          withPage(context, async (page) => {
-            await page.goto(`${server.http}/`);
-            assert.equal(new URL(page.url()).pathname, "/docs", "a browser at / is sent to /docs");
-            await ready(page);
-            assert.deepEqual(await navigation(page), [
-              "HTTP",
-              "/",
-              "Realtime",
-              "/realtime",
-              "WebSocket",
-              "/echo",
-            ]);
-            await httpPanel(page);
-            await websocketPanel(page);
-            await realtimePanel(page);
-          }),
-      );
-      await t.step(
-        "SSE events, then cancel; End for client streaming; bytes from a file",
-        () =>
-          withPage(context, async (page) => {
-            await page.goto(`${extras.http}/docs`);
-            await ready(page);
-            await ssePanel(page);
-            await endOfInput(page);
-            await drops(page);
-            await bytesField(page);
-          }),
-      );
-      await t.step(
-        "bytes in outputs: the image example's PNG is shown as an image",
-        () =>
-          withPage(context, async (page) => {
-            await page.goto(`${images.http}/docs`);
-            await ready(page);
-            assert.equal(
-              await page.textContent("nav button[data-path='/realtime'] .mode"),
-              "server_streaming",
-            );
-            await page.click(".panel .connect");
-            await page.waitForSelector(".entry[data-tag='hello']");
-            await page.fill(".panel textarea", '{"prompt": "a cat", "steps": 3, "size": 32}');
-            await page.click(".panel .send");
-            await page.waitForSelector(".entry.error[data-tag='TIMEOUT']");
-            assert.equal(await page.locator(".entry.output").count(), 4, "3 steps, then the image");
-            const last = page.locator(".entry.output").last();
-            assert.match(await last.textContent() ?? "", /"image":"<bytes: [\d.]+ (B|KiB)>"/);
-            assert.match(await last.textContent() ?? "", /image\/png/);
-            assert.equal(await last.locator(".preview img").count(), 1);
-          }),
-      );
-      await t.step(
-        "auth: the sign-in form takes a key; requests and sockets use a token",
-        () =>
-          withPage(context, async (page) => {
-            const refused = await page.goto(`${secure.http}/docs`);
-            assert.equal(refused?.status(), 401);
-            await page.fill("#credentials", KEY);
-            await page.click("#sign-in button");
-            await page.waitForURL(/\/docs\?token=/);
-            await ready(page);
-            await page.click("nav button[data-path='/']");
-            await page.fill(".panel textarea", '{"prompt": "let in"}');
-            await page.click(".panel .send");
-            await page.waitForSelector(".status-line.ok");
-            assert.match(await page.textContent(".result") ?? "", /"output": "let in"/);
-            await page.click("nav button[data-path='/realtime']");
-            await page.click(".panel .connect");
-            await page.waitForSelector(".entry[data-tag='hello']");
-            await page.fill(".panel textarea", '{"prompt": "socket let in"}');
-            await page.click(".panel .send");
-            await page.waitForSelector('.entry.output:has-text("socket let in")');
-          }),
-      );
-    } finally {
-      await within(context.close(), "chromium to close", STEP_MS);
-      await Deno.remove(userDataDir, { recursive: true });
-    }
   },
 });
 

@@ -2,11 +2,11 @@
 // modes, and a log of every frame in and out, decoded with rally's client (outputs, `hello` and
 // other meta frames, error frames), with the round trip of each input.
 import { encodeInput, readFrame } from "../../../client/frames.ts";
-import { closeCode, endpointUrl, openSocket } from "../../../client/socket.ts";
 import { END_OF_INPUT } from "../../../protocol.ts";
 import { h, message, ms, size } from "./dom.js";
 import { inputEditor } from "./editor.js";
 import { createLog } from "./log.js";
+import { openRouteSocket } from "./socket.js";
 
 /** The largest burst the page sends at once. */
 const MAX_BURST = 1000;
@@ -82,27 +82,15 @@ export function realtimePanel(ctx, route) {
     waiting = [];
     maxBytes = Infinity;
     mayDrop = true;
-    try {
-      const token = await ctx.credentials.socketToken(ctx.base, ctx.app);
-      const url = endpointUrl(ctx.base, route.path, true, { fal_jwt_token: token });
-      const opened = socket = await openSocket(url);
-      opened.addEventListener("message", (event) => receive(event.data));
-      opened.addEventListener("close", (event) => {
-        if (socket === opened) socket = undefined;
+    socket = await openRouteSocket(ctx, route, log, {
+      label: `${route.path} (${mode})`,
+      onMessage: receive,
+      onClose(closed) {
+        if (socket === closed) socket = undefined;
         setOpen(false);
-        log.add({
-          dir: "in",
-          kind: "info",
-          tag: "close",
-          text: `closed with code ${closeCode(event)}${event.reason ? `: ${event.reason}` : ""}`,
-        });
-      });
-      setOpen(true);
-      log.add({ dir: "", kind: "info", tag: "open", text: `connected to ${route.path} (${mode})` });
-    } catch (error) {
-      setOpen(false);
-      log.add({ dir: "", kind: "error", tag: "connect", text: message(error) });
-    }
+      },
+    });
+    setOpen(socket !== undefined);
   }
 
   function sendInputs(n) {

@@ -1,7 +1,7 @@
 // Raw WebSocket endpoints: text and binary sends, and a log of what comes back.
-import { closeCode, endpointUrl, openSocket } from "../../../client/socket.ts";
 import { h, message, size } from "./dom.js";
 import { createLog } from "./log.js";
+import { openRouteSocket } from "./socket.js";
 
 /**
  * The panel of a raw WebSocket endpoint.
@@ -74,36 +74,23 @@ export function websocketPanel(ctx, route) {
     connect.disabled = true;
     state.textContent = "connecting…";
     log.clear();
-    try {
-      const token = await ctx.credentials.socketToken(ctx.base, ctx.app);
-      const opened = socket = await openSocket(
-        endpointUrl(ctx.base, route.path, true, { fal_jwt_token: token }),
-      );
-      opened.addEventListener("message", (event) => {
-        const data = typeof event.data === "string" ? event.data : new Uint8Array(event.data);
+    socket = await openRouteSocket(ctx, route, log, {
+      label: route.path,
+      onMessage(raw) {
+        const data = typeof raw === "string" ? raw : new Uint8Array(raw);
         log.add({
           dir: "in",
           kind: "output",
           tag: typeof data === "string" ? "text" : "bytes",
           value: data,
         });
-      });
-      opened.addEventListener("close", (event) => {
-        if (socket === opened) socket = undefined;
+      },
+      onClose(closed) {
+        if (socket === closed) socket = undefined;
         setOpen(false);
-        log.add({
-          dir: "in",
-          kind: "info",
-          tag: "close",
-          text: `closed with code ${closeCode(event)}${event.reason ? `: ${event.reason}` : ""}`,
-        });
-      });
-      setOpen(true);
-      log.add({ dir: "", kind: "info", tag: "open", text: `connected to ${route.path}` });
-    } catch (error) {
-      setOpen(false);
-      log.add({ dir: "", kind: "error", tag: "connect", text: message(error) });
-    }
+      },
+    });
+    setOpen(socket !== undefined);
   }
 
   return h(

@@ -21,7 +21,8 @@
 
 /** Timers started through {@link TimerSet.after}, all cleared by {@link TimerSet.clear}. */
 export class TimerSet {
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Made on the first timer: most sessions never start one, and each costs memory while open. */
+  #timers?: Set<ReturnType<typeof setTimeout>>;
   #cleared = false;
 
   /**
@@ -43,11 +44,12 @@ export class TimerSet {
    */
   after(ms: number, callback: () => void): void {
     if (this.#cleared) return;
+    const timers = this.#timers ??= new Set();
     const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+      timers.delete(timer);
       callback();
     }, ms);
-    this.#timers.add(timer);
+    timers.add(timer);
   }
 
   /**
@@ -65,7 +67,7 @@ export class TimerSet {
    */
   clear(): void {
     this.#cleared = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    for (const timer of this.#timers ?? []) clearTimeout(timer);
+    this.#timers = undefined;
   }
 }

@@ -248,6 +248,8 @@ export function acceptRealtime(route: RealtimeRoute, request: Request, host: Hos
     kind: "realtime",
   });
   returnLargeBuffers(); // once per process: large frames' memory goes back to the OS when freed
-  new RealtimeSession(socket, { ...route, buffering }, ctx, abort, host);
+  // A copy only when the client asked for less buffering: an idle session's memory counts.
+  const session = buffering === route.buffering ? route : { ...route, buffering };
+  new RealtimeSession(socket, session, ctx, abort, host);
   return response;
 }

@@ -60,6 +60,7 @@ export class RealtimeSession implements Session {
   #timed: boolean;
   /** The session's timers, cleared when it ends (none start after). */
   #timers = new TimerSet();
+  #heartbeat?: Heartbeat;
   #wake?: () => void;
   #resume?: () => void;
   #onIdle?: () => void;
@@ -132,10 +133,11 @@ export class RealtimeSession implements Session {
       this.#send(metaFrame("hello", { limits }));
     }
     if (Number.isFinite(route.sessionTimeout)) this.#armTimeout(route.sessionTimeout * 1000);
-    if (route.heartbeat > 0) {
+    if (route.heartbeat > 0 && !this.#closed) {
       // The silence counts from the open, hello or not.
       const sends = () => this.#sends;
-      new Heartbeat(route.heartbeat * 1000, this.#socket, sends, this.#timers).start();
+      this.#heartbeat = new Heartbeat(route.heartbeat * 1000, this.#socket, sends);
+      this.#heartbeat.start();
     }
     if (route.mode !== "unary") this.#runStreaming();
   }
@@ -499,6 +501,7 @@ export class RealtimeSession implements Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#timers.clear();
+    this.#heartbeat?.stop();
     this.#pending.clear();
     this.#refusals?.clear();
     this.#abort.abort();

@@ -3,7 +3,8 @@
  * the handshake checked first (a malformed one gets 400, never a throw from
  * `Deno.upgradeWebSocket`), then the upgraded socket guarded before its session sees it:
  *
- * - a peer that sends no message within `firstMessageTimeout` seconds is closed;
+ * - a peer that sends no message within `firstMessageTimeout` seconds (1 to 1.25 times that:
+ *   its clock is a shared coarse one) is closed;
  * - a message over 64 MiB, which can only come in fragments (Deno closes a single frame over
  *   64 MiB, and reassembles fragments with no cap), closes the socket with 1009;
  * - a text message too large for a JavaScript string (V8's limit, about 512 MiB) makes Deno's
@@ -21,6 +22,7 @@
  */
 import { CloseCode, errorFrame, TIMEOUT_REASON } from "../protocol.ts";
 import { fail } from "./response.ts";
+import { deadline } from "../internal/ticker.ts";
 
 /** Deno's cap on one WebSocket frame: a message over it was sent in fragments. */
 export const FRAME_CEILING_BYTES: number = 64 * 1024 * 1024;
@@ -97,14 +99,21 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
     : { idleTimeout: options.idleTimeout };
   const { socket, response } = upgraders.get(request)?.(request) ??
     Deno.upgradeWebSocket(request, denoOptions);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let waiting = Number.isFinite(options.firstMessageTimeout);
-  const stop = () => {
-    waiting = false;
-    clearTimeout(timer);
-  };
+  const seconds = options.firstMessageTimeout;
+  // On the shared ticker, not a timer per socket: an idle connection's memory counts.
+  const stop = Number.isFinite(seconds)
+    ? deadline(seconds * 1000, () => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (options.kind === "realtime") {
+        socket.send(errorFrame("TIMEOUT", TIMEOUT_REASON));
+        socket.close(CloseCode.NORMAL, "timeout");
+      } else {
+        socket.close(CloseCode.POLICY, `no message within ${seconds} s (firstMessageTimeout)`);
+      }
+    })
+    : () => {};
   socket.addEventListener("message", (event) => {
-    if (waiting) stop();
+    stop();
     const data = event.data as string | ArrayBuffer;
     const bytes = typeof data === "string" ? data.length : data.byteLength;
     if (bytes > FRAME_CEILING_BYTES) {
@@ -116,19 +125,6 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
         );
       }
     }
-  });
-  socket.addEventListener("open", () => {
-    if (!waiting) return;
-    timer = setTimeout(() => {
-      if (!waiting || socket.readyState !== WebSocket.OPEN) return;
-      const seconds = options.firstMessageTimeout;
-      if (options.kind === "realtime") {
-        socket.send(errorFrame("TIMEOUT", TIMEOUT_REASON));
-        socket.close(CloseCode.NORMAL, "timeout");
-      } else {
-        socket.close(CloseCode.POLICY, `no message within ${seconds} s (firstMessageTimeout)`);
-      }
-    }, options.firstMessageTimeout * 1000);
   });
   socket.addEventListener("close", stop);
   dropUnansweredClose(socket);
@@ -165,9 +161,10 @@ function dropUnansweredClose(socket: WebSocket): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   socket.close = function (code?: number, reason?: string): void {
     close.call(socket, code, reason);
-    timer ??= setTimeout(() => drop(socket), CLOSE_ANSWER_MS);
+    if (timer !== undefined) return;
+    timer = setTimeout(() => drop(socket), CLOSE_ANSWER_MS);
+    socket.addEventListener("close", () => clearTimeout(timer));
   };
-  socket.addEventListener("close", () => clearTimeout(timer));
 }
 
 function drop(socket: WebSocket): void {

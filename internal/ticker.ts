@@ -33,7 +33,9 @@ export type Member = () => void;
 export class Ticker {
   /** Milliseconds between ticks. */
   readonly periodMs: number;
-  #members = new Set<Member>();
+  /** Each member, with the tick count when it joined: one that joins during a tick waits. */
+  #members = new Map<Member, number>();
+  #ticks = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -51,9 +53,10 @@ export class Ticker {
    * @param member What to call.
    */
   add(member: Member): void {
-    this.#members.add(member);
+    this.#members.set(member, this.#ticks);
     this.#timer ??= setInterval(() => {
-      for (const each of this.#members) each();
+      const tick = ++this.#ticks;
+      for (const [each, joined] of this.#members) if (joined < tick) each();
     }, this.periodMs);
   }
 

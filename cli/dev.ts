@@ -51,7 +51,11 @@ export async function devCommand(args: string[]): Promise<number> {
   const port = values.port ?? Deno.env.get("PORT") ?? "8000";
   const host = values.host ?? "127.0.0.1";
   if (values.child) return await serveForDev(file, Number(port), host);
-  const watch = values.watch ? `--watch=${values.watch}` : "--watch";
+  // The App's file is named, not only found in the module graph: it is imported dynamically,
+  // and Deno's watcher picks such a file up only after it has loaded, a moment after the
+  // process printed that it waits for a change to it.
+  const watched = [resolve(file), ...(values.watch ? [values.watch] : [])];
+  const watch = `--watch=${watched.join(",")}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -41,7 +41,10 @@ export interface Context {
   readonly signal: AbortSignal;
   /** The request's `x-request-id` header, or a fresh UUID. */
   readonly requestId: string;
-  /** The HTTP request (for a WebSocket session, the upgrade request). */
+  /**
+   * The HTTP request. For a WebSocket session, a copy of the upgrade request (its URL and
+   * headers, method `GET`, no body) made before the upgrade, readable for the session's life.
+   */
   readonly request: Request;
 }
 
@@ -148,18 +151,32 @@ export function createContext(
 
 /** A class, not an object literal with getters: V8 shares one shape across all contexts. */
 class RequestContext implements Context {
-  readonly request: Request;
+  #request?: Request;
+  /** A WebSocket session's upgrade request, as read before the upgrade closed it. */
+  #upgrade?: { url: string; headers: [string, string][] };
   #signal?: AbortSignal;
   #makeSignal?: () => AbortSignal;
   #requestId?: string;
 
   constructor(request: Request, signal: AbortSignal | (() => AbortSignal)) {
-    this.request = request;
-    if (typeof signal === "function") this.#makeSignal = signal;
-    else {
+    if (typeof signal === "function") {
+      this.#request = request;
+      this.#makeSignal = signal;
+    } else {
+      // Deno's upgraded request throws "Request closed" on any header read: keep a copy.
       this.#signal = signal;
       this.#requestId = requestIdOf(request);
+      this.#upgrade = { url: request.url, headers: [...request.headers] };
     }
+  }
+
+  get request(): Request {
+    return this.#request ??= new Request(this.#upgrade!.url, { headers: this.#upgrade!.headers });
+  }
+
+  /** The request's URL, without making a WebSocket session's copy of its request. */
+  get url(): string {
+    return this.#upgrade?.url ?? this.#request!.url;
   }
 
   get signal(): AbortSignal {
@@ -169,6 +186,16 @@ class RequestContext implements Context {
   get requestId(): string {
     return this.#requestId ??= requestIdOf(this.request);
   }
+}
+
+/**
+ * The URL of a context's request, read without making a WebSocket session's copy of it.
+ *
+ * @param ctx A context made by {@link createContext}.
+ * @returns The request's URL.
+ */
+export function urlOf(ctx: Context): string {
+  return ctx instanceof RequestContext ? ctx.url : ctx.request.url;
 }
 
 /** Where a request keeps its id once read (a symbol property: a WeakMap entry cost ~1 µs). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RealtimeError } from "../protocol.ts";
 import { App, type WebSocketMessage } from "../server/mod.ts";
-import { aborted, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
+import { aborted, codec, listen, Peer, waitFor, within } from "./_realtime_helpers.ts";
 
 Deno.test("websocket handler receives text, sends, and closes with 1000 when it returns", async () => {
   const app = new App().websocket("/echo", async (socket) => {
@@ -164,4 +164,37 @@ Deno.test("websocket endpoint answers a plain GET with 426", async () => {
   const response = await fetch(`${server.http}/echo`);
   assert.equal(response.status, 426);
   assert.match((await response.json()).detail, /WebSocket/);
+});
+
+Deno.test("a session's handler reads its upgrade request's URL and headers after the upgrade", async () => {
+  // Deno's upgraded request throws "Request closed" on a header read: ctx.request is a copy.
+  const seen = (ctx: { request: Request }) => {
+    const url = new URL(ctx.request.url);
+    return `${url.pathname}${url.search} ${ctx.request.headers.get("x-team")}`;
+  };
+  const paths: unknown[] = [];
+  const app = new App({ log: { sink: (record) => paths.push(record.path) } })
+    .websocket("/ws", async (socket, ctx) => {
+      await socket.receive(); // well after the upgrade
+      socket.send(seen(ctx));
+    })
+    .realtime("/rt", { hello: false }, (_input, ctx) => seen(ctx));
+  await using server = listen(app);
+  const ask = async (path: string, frame: string | Uint8Array) => {
+    const socket = new WebSocket(`${server.ws}${path}`, { headers: { "x-team": "blue" } });
+    socket.binaryType = "arraybuffer";
+    const answer = new Promise<unknown>((resolve) => socket.onmessage = (e) => resolve(e.data));
+    await new Promise((resolve) => socket.onopen = resolve);
+    socket.send(frame);
+    const data = await answer;
+    const closed = new Promise((resolve) => socket.onclose = resolve);
+    socket.close();
+    await closed;
+    return data;
+  };
+  assert.equal(await ask("/ws?k=1", "hi"), "/ws?k=1 blue");
+  const frame = await ask("/rt?k=2", codec.encode({ n: 1 })) as ArrayBuffer;
+  assert.equal(codec.decode(new Uint8Array(frame)), "/rt?k=2 blue");
+  await waitFor(() => app.sessionCount === 0, "the sessions to end");
+  assert.ok(paths.includes("/ws") && paths.includes("/rt"), `the log's paths: ${paths}`);
 });

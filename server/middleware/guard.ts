@@ -10,7 +10,7 @@
 import type { Context as HonoContext, Hono, MiddlewareHandler, Next } from "hono";
 import { type AppOptions, checkNumber } from "../options.ts";
 import { Auth } from "./auth.ts";
-import { type Context, type Host, requestIdOf, type SessionSocket } from "../context.ts";
+import { type Context, type Host, requestIdOf, type SessionSocket, urlOf } from "../context.ts";
 import { corsMiddleware } from "./cors.ts";
 import { fail, methodNotAllowed } from "../response.ts";
 import { type Logger, readLog } from "./log.ts";
@@ -41,8 +41,6 @@ export class Guard {
   #cors: MiddlewareHandler | undefined;
   #log: Logger | undefined;
   #metrics: Metrics | undefined;
-  /** Upgrade requests' URLs, read before the upgrade closes the request. */
-  #urls = new WeakMap<Request, string>();
 
   /**
    * Read and check the options.
@@ -76,13 +74,7 @@ export class Guard {
    */
   logError(error: unknown, ctx: Context): boolean {
     if (!this.#log) return false;
-    let path = "";
-    try {
-      path = new URL(ctx.request.url).pathname;
-    } catch {
-      // an upgraded request may no longer give its URL
-    }
-    this.#log.handlerFailed(ctx.requestId, path, error);
+    this.#log.handlerFailed(ctx.requestId, new URL(urlOf(ctx)).pathname, error);
     return true;
   }
 
@@ -181,9 +173,7 @@ export class Guard {
   sessionStats(kind: SessionKind, ctx: Context, socket: SessionSocket): SessionStats {
     const metrics = this.#metrics;
     const log = this.#log;
-    // The request is closed once upgraded: its URL was kept by #observe, which runs whenever
-    // logs or metrics are on (nothing reads the path otherwise).
-    const url = new URL(this.#urls.get(ctx.request) ?? "http://rally.invalid/");
+    const url = new URL(urlOf(ctx));
     const stats = new SessionStats(
       kind,
       url.pathname,
@@ -219,7 +209,6 @@ export class Guard {
     const started = performance.now();
     const request = c.req.raw;
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
-      this.#urls.set(request, request.url);
       requestIdOf(request); // fixed now, while the headers can still be read
     }
     await next();

@@ -154,12 +154,13 @@ try {
     servers.set(variant, await startVariant(variant, { cpu: serverCpu }));
   }
 
-  // The interleaved variants first, then each isolated one in a phase of its own.
+  // The interleaved variants first, then each isolated phase with its own variants only.
+  const isolated = new Set([...servers.keys()].map((v) => v.isolated).filter((p) => p));
   const phases = [
     { label: "", servers: filtered(servers, (v) => !v.isolated) },
-    ...[...servers].filter(([v]) => v.isolated).map(([v, server]) => ({
-      label: ` (${v.name}, isolated)`,
-      servers: new Map([[v, server]]),
+    ...[...isolated].map((phase) => ({
+      label: ` (${phase}, isolated)`,
+      servers: filtered(servers, (v) => v.isolated === phase),
     })),
   ];
   for (const phase of phases) {

@@ -166,6 +166,8 @@ class RequestContext implements Context {
       // Deno's upgraded request throws "Request closed" on any header read: keep a copy.
       this.#signal = signal;
       this.#requestId = requestIdOf(request);
+      // Pairs, made into a Request when a handler asks: about 0.5 KiB a session (Deno's own
+      // iteration keeps about 1.5 KiB more on the upgrade request, which it holds anyway).
       this.#upgrade = { url: request.url, headers: [...request.headers] };
     }
   }

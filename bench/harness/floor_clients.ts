@@ -1,12 +1,14 @@
 /**
  * Clients of the floor servers, written against the platform only (Deno.connect, WebSocket,
- * fetch) with reused msgpack Encoder/Decoder: what rally's client is compared with.
+ * fetch, and libwebrtc's `RTCPeerConnection` for the WebRTC floor) with reused msgpack
+ * Encoder/Decoder: what rally's client is compared with.
  *
  * @module
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Duplex } from "./drivers.ts";
 import { PROMPT } from "./messages.ts";
+import { loadWrtc } from "../../server/webrtc/wrtc.ts";
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -129,5 +131,84 @@ export function httpJsonRequest(url: string): () => Promise<unknown> {
     const response = await fetch(url, { method: "POST", headers, body });
     if (!response.ok) throw new Error(`http-floor answered ${response.status}`);
     return await response.json();
+  };
+}
+
+/** What the WebRTC floor's client uses of libwebrtc's peer. */
+interface FloorPeer {
+  iceGatheringState: string;
+  onicegatheringstatechange: (() => void) | null;
+  localDescription: { type: string; sdp: string } | null;
+  createDataChannel(label: string, init: { ordered: boolean }): FloorChannel;
+  createOffer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
+  close(): void;
+}
+
+/** What the WebRTC floor's client uses of a DataChannel. */
+interface FloorChannel {
+  binaryType: string;
+  onopen: (() => void) | null;
+  onclose: (() => void) | null;
+  onmessage: ((event: { data: ArrayBuffer }) => void) | null;
+  send(data: Uint8Array): void;
+  close(): void;
+}
+
+/**
+ * An ordered DataChannel to the WebRTC floor (`webrtc_floor.ts`), negotiated with one HTTP
+ * request carrying every candidate: libwebrtc on both sides, nothing of rally's.
+ *
+ * @param url The floor server's `http://` URL.
+ * @param format `"msgpack"`: `{ prompt }` in, `{ output }` decoded; `"echo"`: `payload` back.
+ * @param payload The bytes each message carries when `format` is `"echo"`.
+ * @returns The stream.
+ */
+export async function webrtcDuplex(
+  url: string,
+  format: "msgpack" | "echo",
+  payload?: Uint8Array<ArrayBuffer>,
+): Promise<Duplex> {
+  const wrtc = await loadWrtc();
+  const peer = new wrtc.RTCPeerConnection({ iceServers: [] }) as unknown as FloorPeer;
+  const channel = peer.createDataChannel(format, { ordered: true });
+  channel.binaryType = "arraybuffer";
+  const inbox = new Inbox();
+  const closed = new Promise<void>((resolve) => {
+    channel.onclose = () => {
+      inbox.fail(new Error("the WebRTC floor's DataChannel closed"));
+      resolve();
+    };
+  });
+  channel.onmessage = format === "msgpack"
+    ? (event) => inbox.push(decoder.decode(event.data))
+    : (event) => inbox.push(event.data);
+  const opened = new Promise<void>((resolve) => channel.onopen = () => resolve());
+  const gathered = new Promise<void>((resolve) => {
+    peer.onicegatheringstatechange = () => {
+      if (peer.iceGatheringState === "complete") resolve();
+    };
+  });
+  await peer.setLocalDescription(await peer.createOffer());
+  await gathered;
+  const response = await fetch(url, {
+    method: "POST",
+    body: JSON.stringify(peer.localDescription),
+  });
+  if (!response.ok) throw new Error(`The WebRTC floor answered ${response.status}`);
+  await peer.setRemoteDescription(await response.json());
+  await opened;
+  const message = payload ?? new Uint8Array();
+  return {
+    send: format === "msgpack"
+      ? () => channel.send(encoder.encodeSharedRef({ prompt: PROMPT }))
+      : () => channel.send(message),
+    receive: () => inbox.next(),
+    async close(): Promise<void> {
+      channel.close();
+      await closed;
+      peer.close();
+    },
   };
 }

@@ -112,7 +112,7 @@ export function renderMarkdown(
     latencyTable(measurements.unpinned ?? {}, "http-floor"),
     "### Pipelined (HTTP: concurrent requests)",
     throughputTable(measurements.pipelined),
-    "### 100 KB payload each way, one in flight (µs; ws-floor = raw binary frame)",
+    "### 100 KB payload each way, one in flight (µs; ws-floor = raw binary frame, webrtc-floor = raw DataChannel message)",
     latencyTable(measurements.payload),
     "### Idle sessions (fresh server process, after GC)",
     idleTable(measurements.idle),

@@ -42,7 +42,7 @@ export interface ChartSection {
 const P50 = "#3b6fb6";
 const P99 = "#e39b3b";
 const GROUP_NAMES: Record<Variant["group"], string> = {
-  floor: "Floors: bare Deno, no framework",
+  floor: "Floors: bare Deno or bare libwebrtc, no framework",
   framework: "Another framework",
   rally: "rally (ratio: p50 over its floor's p50)",
 };

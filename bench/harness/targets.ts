@@ -81,6 +81,18 @@ const TARGETS: readonly TargetSpec[] = [
     value: (m) => ratio(m.payload["rally-webrtc"]?.p50, m.payload["ws-floor"]?.p50),
   },
   {
+    name: "rally-webrtc p50 / webrtc-floor p50 (sequential: what rally adds to libwebrtc)",
+    relation: "<=",
+    limit: 1.10,
+    value: (m) => ratio(m.sequential["rally-webrtc"]?.p50, m.sequential["webrtc-floor"]?.p50),
+  },
+  {
+    name: "rally-webrtc p50 / webrtc-floor p50 (100 KB: what rally adds to libwebrtc)",
+    relation: "<=",
+    limit: 1.25,
+    value: (m) => ratio(m.payload["rally-webrtc"]?.p50, m.payload["webrtc-floor"]?.p50),
+  },
+  {
     name: "rally-realtime p50 / ws-floor p50 (sequential)",
     relation: "<=",
     limit: 1.10,

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Driver, requestDriver, streamDriver } from "./drivers.ts";
-import { httpJsonRequest, tcpDuplex, webSocketDuplex } from "./floor_clients.ts";
+import { httpJsonRequest, tcpDuplex, webrtcDuplex, webSocketDuplex } from "./floor_clients.ts";
 import { IMAGE, IMAGE_INPUT, SMALL_INPUT } from "./messages.ts";
 import { type ServerProcess, type StartOptions, startServer } from "./process.ts";
 import { rallyRequest, rallyWsDuplex, realtimeDuplex, WEBRTC } from "./rally_clients.ts";
@@ -33,10 +33,11 @@ export interface Variant {
   /** Whether `small()` opens a persistent session (counted in the idle-session scenario). */
   session: boolean;
   /**
-   * Measured in a phase of its own, after the interleaved ones: its clients keep timers and
-   * sockets busy in the bench process, which would slow every other variant down.
+   * The phase it is measured in, after the interleaved ones, with the variants of the same
+   * phase only: its clients keep threads, timers and sockets busy in the bench process, which
+   * would slow every other variant down.
    */
-  isolated?: boolean;
+  isolated?: string;
 }
 
 /** The App the "as users run it" variants serve with `rally serve`. */
@@ -82,6 +83,16 @@ export const VARIANTS: readonly Variant[] = [
     session: true,
   },
   {
+    // libwebrtc's DataChannel with nothing of rally's: what rally-webrtc is compared with.
+    name: "webrtc-floor",
+    group: "floor",
+    script: "webrtc_floor.ts",
+    isolated: "webrtc",
+    small: async (server) => streamDriver(await webrtcDuplex(server.url, "msgpack")),
+    image: async (server) => streamDriver(await webrtcDuplex(server.url, "echo", IMAGE)),
+    session: false,
+  },
+  {
     name: "http-floor",
     group: "floor",
     script: "http_floor.ts",
@@ -113,9 +124,9 @@ export const VARIANTS: readonly Variant[] = [
     // them would take minutes to negotiate.
     name: "rally-webrtc",
     group: "rally",
-    floor: "ws-floor",
+    floor: "webrtc-floor",
     script: "rally.ts",
-    isolated: true,
+    isolated: "webrtc",
     small: async (server) =>
       streamDriver(await realtimeDuplex(server.url, "/webrtc", SMALL_INPUT, WEBRTC)),
     image: async (server) =>

@@ -11,8 +11,9 @@
  * video track (one track frame per drawn frame: `MediaStreamTrackGenerator`, or `captureStream`) sent to `/filter/webrtc`,
  * whose video handler filters each frame and sends it back on its own track, shown in a
  * `<video>`; the filter goes over the DataChannel next to it. Either way the page reads the
- * frame number back from what it shows (for video, in `requestVideoFrameCallback`) and takes
- * glass-to-glass latency as the time from drawing that frame to showing its filtered copy.
+ * frame number back from what it shows and takes glass-to-glass latency as the time from drawing
+ * that frame to the rendered frame that shows its filtered copy: `requestVideoFrameCallback`'s
+ * time for video, the next `requestAnimationFrame`'s after drawing it on the canvas otherwise.
  *
  * Plain JavaScript (the JSDoc types are for editors; `deno check` does not check it): a
  * TypeScript page would need the DOM's types, and `/// <reference lib="dom" />` would put
@@ -362,7 +363,10 @@ if (transport === "webrtc") {
       const pixels = new Uint8ClampedArray(buffer, byteOffset, byteLength);
       outputContext.putImageData(new ImageData(pixels, result.width, result.height), 0, 0);
       presentedNow++;
-      shown(readStampRgba(pixels, result.width), performance.now());
+      // On screen with the next rendered frame: timed at that frame, as the video track's
+      // frames are (requestVideoFrameCallback), so that both transports' latencies compare.
+      const n = readStampRgba(pixels, result.width);
+      requestAnimationFrame((now) => shown(n, now));
     },
     onOpen: () => status.connected = true,
     onClose: () => status.connected = false,

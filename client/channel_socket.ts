@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ChannelBuffer } from "../internal/channel_buffer.ts";
 import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../internal/channel_frame.ts";
 import { RealtimeError } from "../protocol.ts";
 import { CLOSE_WAIT_MS, closedWithin, within } from "../internal/within.ts";
@@ -25,6 +26,7 @@ export class ChannelSocket implements RealtimeSocket {
   #ws: WebSocket;
   #peer: PeerConnectionLike;
   #channel: DataChannelLike;
+  #buffer: ChannelBuffer;
   #frames: ChannelFrames;
   #readyState = 1;
   #messageListeners: ((event: MessageEvent) => void)[] = [];
@@ -42,6 +44,7 @@ export class ChannelSocket implements RealtimeSocket {
     this.#ws = ws;
     this.#peer = peer;
     this.#channel = channel;
+    this.#buffer = new ChannelBuffer(channel);
     this.#frames = new ChannelFrames(latestWins);
     channel.onmessage = (event: { data: ArrayBuffer | Uint8Array | string }) =>
       this.#receive(event.data);
@@ -52,21 +55,29 @@ export class ChannelSocket implements RealtimeSocket {
     return this.#readyState;
   }
 
+  /** Bytes queued on the channel, or an upper bound of them under 16 KiB. */
   get bufferedAmount(): number {
-    return this.#channel.bufferedAmount;
+    return this.#buffer.amount();
   }
 
   send(data: string | Uint8Array<ArrayBuffer>): void {
-    if (this.#readyState !== 1 || this.#channel.readyState !== "open") return;
-    if (typeof data === "string") return this.#channel.send(data);
-    const message = this.#frames.wrap(data);
-    if (!message) {
+    if (this.#readyState !== 1) return;
+    const message = typeof data === "string" ? data : this.#frames.wrap(data);
+    if (message === undefined) {
       throw new RealtimeError(
         "MESSAGE_TOO_LARGE",
         `input of ${data.length} bytes is over the DataChannel limit of ${DATA_CHANNEL_MAX_BYTES} (framing included)`,
       );
     }
-    this.#channel.send(message);
+    try {
+      this.#channel.send(message);
+    } catch (error) {
+      // Closed before its close event reached us (asked only now: in libwebrtc each read of the
+      // channel's state is a call into its thread).
+      if (this.#channel.readyState !== "open") return;
+      throw error;
+    }
+    this.#buffer.sent(typeof message === "string" ? message.length * 3 : message.length);
   }
 
   close(code = 1000, reason = ""): void {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ChannelBuffer } from "../../internal/channel_buffer.ts";
 import { ChannelFrames, DATA_CHANNEL_MAX_BYTES } from "../../internal/channel_frame.ts";
 import { errorFrame, RealtimeError } from "../../protocol.ts";
 import type { SessionSocket } from "../context.ts";
@@ -76,6 +77,7 @@ export class DataChannelSocket implements SessionSocket {
   onclose: ((event: CloseEvent) => void) | null = null;
   #readyState = 0;
   #channel?: Channel;
+  #buffer?: ChannelBuffer;
   #frames = new ChannelFrames(false);
   #closeListeners = new Set<(event: CloseEvent) => void>();
   #teardown: (code: number, reason: string) => Promise<void>;
@@ -95,9 +97,9 @@ export class DataChannelSocket implements SessionSocket {
     return this.#readyState;
   }
 
-  /** Bytes queued on the channel. */
+  /** Bytes queued on the channel, or an upper bound of them under 16 KiB. */
   get bufferedAmount(): number {
-    return this.#channel?.bufferedAmount ?? 0;
+    return this.#buffer?.amount() ?? 0;
   }
 
   /**
@@ -108,6 +110,7 @@ export class DataChannelSocket implements SessionSocket {
   attach(channel: Channel): void {
     if (this.#readyState !== 0) return;
     this.#channel = channel;
+    this.#buffer = new ChannelBuffer(channel);
     this.#frames = new ChannelFrames(isLatestWins(channel));
     channel.onmessage = (event) => this.#receive(event.data);
     this.#readyState = 1;
@@ -123,11 +126,9 @@ export class DataChannelSocket implements SessionSocket {
    */
   send(data: string | Uint8Array): void {
     const channel = this.#channel;
-    // The client may have closed the channel before its close event has reached us.
-    if (this.#readyState !== 1 || !channel || channel.readyState !== "open") return;
-    if (typeof data === "string") return channel.send(data);
-    const message = this.#frames.wrap(data);
-    if (!message) {
+    if (this.#readyState !== 1 || !channel) return;
+    const message = typeof data === "string" ? data : this.#frames.wrap(data);
+    if (message === undefined) {
       throw new RealtimeError(
         "INTERNAL_ERROR",
         `output of ${data.length} bytes is over the DataChannel limit of ${DATA_CHANNEL_MAX_BYTES}`,
@@ -136,9 +137,14 @@ export class DataChannelSocket implements SessionSocket {
     try {
       channel.send(message);
     } catch (error) {
+      // The client may have closed the channel before its close event has reached us (asked
+      // only now: each read of the channel's state is a call into libwebrtc's thread).
+      if (channel.readyState !== "open") return;
+      if (typeof data === "string") throw error;
       // libwebrtc refuses messages over the peer's advertised max-message-size.
       throw new RealtimeError("INTERNAL_ERROR", `the output could not be sent (${error})`);
     }
+    this.#buffer!.sent(typeof message === "string" ? message.length * 3 : message.length);
   }
 
   /**
@@ -196,8 +202,8 @@ export class DataChannelSocket implements SessionSocket {
     if (payload === "malformed") {
       // Not an input at all: answered at once (not in its turn), and the session serves on. A
       // client that does not read gets no more such replies once the channel holds 64 KiB.
-      if ((this.#channel?.bufferedAmount ?? 0) > REFUSAL_HIGH_WATER_BYTES) return;
-      this.#channel?.send(errorFrame(
+      if (this.bufferedAmount > REFUSAL_HIGH_WATER_BYTES) return;
+      this.send(errorFrame(
         "INVALID_INPUT",
         "Cannot decode realtime message: a DataChannel message must be a msgpack array [seq, payload]",
       ));

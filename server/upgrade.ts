@@ -101,7 +101,7 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
     Deno.upgradeWebSocket(request, denoOptions);
   const seconds = options.firstMessageTimeout;
   // On the shared ticker, not a timer per socket: an idle connection's memory counts.
-  const stop = Number.isFinite(seconds)
+  let cancel = Number.isFinite(seconds)
     ? deadline(seconds * 1000, () => {
       if (socket.readyState !== WebSocket.OPEN) return;
       if (options.kind === "realtime") {
@@ -111,9 +111,13 @@ export function upgrade(request: Request, options: UpgradeOptions): Upgraded {
         socket.close(CloseCode.POLICY, `no message within ${seconds} s (firstMessageTimeout)`);
       }
     })
-    : () => {};
+    : undefined;
+  const stop = () => {
+    cancel?.();
+    cancel = undefined;
+  };
   socket.addEventListener("message", (event) => {
-    stop();
+    if (cancel) stop();
     const data = event.data as string | ArrayBuffer;
     const bytes = typeof data === "string" ? data.length : data.byteLength;
     if (bytes > FRAME_CEILING_BYTES) {

@@ -177,8 +177,8 @@ Deno.test("iceCandidates: the server sends STUN only to candidates its policy al
   await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
   const port = (probe.address() as { port: number }).port;
   try {
-    const hits = async (path: string) => {
-      const { ws, inbox } = await openRaw(`${server.ws}${path}`);
+    const hits = async (url: string) => {
+      const { ws, inbox } = await openRaw(url);
       await within(inbox.next(), "ready");
       const pc = new wrtc.RTCPeerConnection({});
       pc.createDataChannel("data");
@@ -200,32 +200,14 @@ Deno.test("iceCandidates: the server sends STUN only to candidates its policy al
       await closeRaw(ws);
       return got;
     };
-    assert.equal(await hits("/any"), true, "the default policy checks the candidate");
+    assert.equal(await hits(`${server.ws}/any`), true, "the default policy checks the candidate");
     // 127.0.0.1 is in the list and gets checked too; a loopback policy with another address:
     const other = new App()
       .realtime("/realtime", {}, (input) => input)
       .webrtc("/private-only", { endpoint: "/realtime", iceCandidates: ["10.0.0.0/8"] });
     await using otherServer = listen(other);
-    const { ws, inbox } = await openRaw(`${otherServer.ws}/private-only`);
-    await within(inbox.next(), "ready");
-    const pc = new wrtc.RTCPeerConnection({});
-    pc.createDataChannel("data");
-    await pc.setLocalDescription(await pc.createOffer());
-    ws.send(codec.encode({ type: "offer", sdp: pc.localDescription!.sdp }));
-    await within(inbox.next(), "the answer");
-    const before = packets;
-    ws.send(codec.encode({
-      type: "icecandidate",
-      candidate: {
-        candidate: `candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host`,
-        sdpMid: "0",
-        sdpMLineIndex: 0,
-      },
-    }));
-    const got = await arrives(before);
+    const got = await hits(`${otherServer.ws}/private-only`);
     assert.equal(got, false, "a refused candidate gets no STUN");
-    pc.close();
-    await closeRaw(ws);
   } finally {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }

@@ -8,7 +8,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Duplex } from "./drivers.ts";
 import { PROMPT } from "./messages.ts";
-import { loadWrtc } from "../../server/webrtc/wrtc.ts";
+import { wrtc } from "../../tests/webrtc/_wrtc.ts";
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -134,28 +134,6 @@ export function httpJsonRequest(url: string): () => Promise<unknown> {
   };
 }
 
-/** What the WebRTC floor's client uses of libwebrtc's peer. */
-interface FloorPeer {
-  iceGatheringState: string;
-  onicegatheringstatechange: (() => void) | null;
-  localDescription: { type: string; sdp: string } | null;
-  createDataChannel(label: string, init: { ordered: boolean }): FloorChannel;
-  createOffer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
-  setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
-  close(): void;
-}
-
-/** What the WebRTC floor's client uses of a DataChannel. */
-interface FloorChannel {
-  binaryType: string;
-  onopen: (() => void) | null;
-  onclose: (() => void) | null;
-  onmessage: ((event: { data: ArrayBuffer }) => void) | null;
-  send(data: Uint8Array): void;
-  close(): void;
-}
-
 /**
  * An ordered DataChannel to the WebRTC floor (`webrtc_floor.ts`), negotiated with one HTTP
  * request carrying every candidate: libwebrtc on both sides, nothing of rally's.
@@ -170,8 +148,7 @@ export async function webrtcDuplex(
   format: "msgpack" | "echo",
   payload?: Uint8Array<ArrayBuffer>,
 ): Promise<Duplex> {
-  const wrtc = await loadWrtc();
-  const peer = new wrtc.RTCPeerConnection({ iceServers: [] }) as unknown as FloorPeer;
+  const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
   const channel = peer.createDataChannel(format, { ordered: true });
   channel.binaryType = "arraybuffer";
   const inbox = new Inbox();
@@ -182,13 +159,12 @@ export async function webrtcDuplex(
     };
   });
   channel.onmessage = format === "msgpack"
-    ? (event) => inbox.push(decoder.decode(event.data))
+    ? (event) => inbox.push(decoder.decode(event.data as ArrayBuffer))
     : (event) => inbox.push(event.data);
   const opened = new Promise<void>((resolve) => channel.onopen = () => resolve());
+  // Every candidate goes in the offer: gathering has ended with the empty candidate.
   const gathered = new Promise<void>((resolve) => {
-    peer.onicegatheringstatechange = () => {
-      if (peer.iceGatheringState === "complete") resolve();
-    };
+    peer.onicecandidate = ({ candidate }) => candidate === null && resolve();
   });
   await peer.setLocalDescription(await peer.createOffer());
   await gathered;

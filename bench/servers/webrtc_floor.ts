@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loadWrtc, type NativePeer } from "../../server/webrtc/wrtc.ts";
+import { loadWrtc } from "../../server/webrtc/wrtc.ts";
 import { runControl } from "./control.ts";
 import { reply } from "./reply.ts";
 
@@ -18,17 +18,11 @@ interface Channel {
   send(data: Uint8Array): void;
 }
 
-/** A peer with the gathering events the answer waits for. */
-type GatheringPeer = NativePeer & {
-  iceGatheringState: string;
-  onicegatheringstatechange: (() => void) | null;
-};
-
 const wrtc = await loadWrtc();
 
 const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
   if (request.method !== "POST") return new Response(null, { status: 405 });
-  const peer = new wrtc.RTCPeerConnection({ iceServers: [] }) as GatheringPeer;
+  const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
   peer.onconnectionstatechange = () => {
     if (peer.connectionState === "failed" || peer.connectionState === "disconnected") peer.close();
   };
@@ -39,10 +33,9 @@ const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, asy
       ? (message) => channel.send(reply(message.data))
       : (message) => channel.send(new Uint8Array(message.data));
   };
+  // Every candidate goes in the answer: gathering has ended with the empty candidate.
   const gathered = new Promise<void>((resolve) => {
-    peer.onicegatheringstatechange = () => {
-      if (peer.iceGatheringState === "complete") resolve();
-    };
+    peer.onicecandidate = ({ candidate }) => candidate === null && resolve();
   });
   await peer.setRemoteDescription(await request.json());
   await peer.setLocalDescription(await peer.createAnswer());
